@@ -1,0 +1,59 @@
+/**
+ * Every error albert-node raises (from JS or native code) is an `Error` (a `TypeError` for arguments of the
+ * wrong JS type) with a stable `code` from this list and a message that names the file, tensor, field or
+ * index at fault.
+ */
+export const ErrorCodes = {
+  /** A folder or file does not exist. */
+  FILE_NOT_FOUND: 'ERR_ALBERT_FILE_NOT_FOUND',
+  /** A file exists but cannot be read (permissions, I/O error, not a regular file, too large). */
+  FILE_READ: 'ERR_ALBERT_FILE_READ',
+  /** A JSON file (config.json, a safetensors header, an index) is not valid JSON. */
+  INVALID_JSON: 'ERR_ALBERT_INVALID_JSON',
+  /** config.json has a field of the wrong type or out of range. */
+  INVALID_CONFIG: 'ERR_ALBERT_INVALID_CONFIG',
+  /** A valid but unsupported feature (e.g. relative position embeddings, an unknown activation). */
+  UNSUPPORTED: 'ERR_ALBERT_UNSUPPORTED',
+  /** A safetensors file is truncated, lies about its sizes or offsets, or has an unknown dtype. */
+  INVALID_SAFETENSORS: 'ERR_ALBERT_INVALID_SAFETENSORS',
+  /** A tensor the model needs is not in the checkpoint. */
+  MISSING_TENSOR: 'ERR_ALBERT_MISSING_TENSOR',
+  /** A checkpoint tensor's shape disagrees with config.json. */
+  TENSOR_SHAPE: 'ERR_ALBERT_TENSOR_SHAPE',
+  /** A checkpoint tensor has a dtype that cannot hold weights. */
+  TENSOR_DTYPE: 'ERR_ALBERT_TENSOR_DTYPE',
+  /** An argument has the wrong type, shape or length. */
+  INVALID_INPUT: 'ERR_ALBERT_INVALID_INPUT',
+  /** An input value is out of range (token id >= vocab_size, token type >= type_vocab_size, mask not 0/1). */
+  INPUT_OUT_OF_RANGE: 'ERR_ALBERT_INPUT_OUT_OF_RANGE',
+  /** A sequence is longer than max_position_embeddings (or a position id is past it). */
+  SEQUENCE_TOO_LONG: 'ERR_ALBERT_SEQUENCE_TOO_LONG',
+  /** The model was disposed. */
+  DISPOSED: 'ERR_ALBERT_DISPOSED',
+  /** An allocation failed. */
+  OUT_OF_MEMORY: 'ERR_ALBERT_OUT_OF_MEMORY',
+  /** The native addon could not be loaded. */
+  BINDING_NOT_FOUND: 'ERR_ALBERT_BINDING_NOT_FOUND',
+  /** A bug in albert-node; please report it. */
+  INTERNAL: 'ERR_ALBERT_INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export interface AlbertNodeError extends Error {
+  code: ErrorCode;
+}
+
+/** True when `error` was raised by albert-node (it has one of the documented codes). */
+export function isAlbertNodeError(error: unknown): error is AlbertNodeError {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && (Object.values(ErrorCodes) as string[]).includes(code);
+}
+
+/** @internal Creates a coded error; TypeError when the problem is a JS value of the wrong type. */
+export function albertError(code: ErrorCode, message: string, asTypeError = false): AlbertNodeError {
+  const error = (asTypeError ? new TypeError(message) : new Error(message)) as AlbertNodeError;
+  error.code = code;
+  return error;
+}

@@ -1,0 +1,14 @@
+/**
+ * albert-node: ALBERT inference for Node.js on a native C++ engine.
+ * @packageDocumentation
+ */
+export { AlbertModel } from './model';
+export type { AlbertOutput, ForwardInputs, ForwardOptions, FromPretrainedOptions, KernelChoice, ModelInfo } from './model';
+export type { AlbertConfig } from './config';
+export { Tensor, elementCount } from './tensor';
+export type { DataType, TypedArray, TypedArrayFor } from './tensor';
+export type { IndexInput } from './inputs';
+export { ErrorCodes, isAlbertNodeError } from './errors';
+export type { AlbertNodeError, ErrorCode } from './errors';
+export { cpuInfo } from './system';
+export type { CpuInfo } from './system';

@@ -1,0 +1,89 @@
+// Module entry: registers the JS-visible classes and functions. Context-aware (NAPI_MODULE_INIT via
+// NODE_API_MODULE), so it loads in worker_threads and Electron renderers.
+#include <napi.h>
+
+#include "addon_data.h"
+#include "errors.h"
+#include "io/json.h"
+#include "io/safetensors.h"
+#include "js_values.h"
+#include "model/albert_config.h"
+#include "model_wrap.h"
+#include "runtime/cpu_features.h"
+#include "runtime/thread_pool.h"
+
+namespace albert_addon {
+
+namespace {
+
+Napi::Value cpu_info(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const albert::CpuFeatures& f = albert::cpu_features();
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("avx2", Napi::Boolean::New(env, f.avx2));
+  result.Set("f16c", Napi::Boolean::New(env, f.f16c));
+  result.Set("avx512", Napi::Boolean::New(env, f.avx512));
+  result.Set("defaultKernel", Napi::String::New(env, albert::isa_name(albert::default_isa())));
+  Napi::Array kernels = Napi::Array::New(env);
+  uint32_t n = 0;
+  for (albert::Isa isa : {albert::Isa::Generic, albert::Isa::Avx2, albert::Isa::Avx512}) {
+    if (albert::isa_supported(isa)) kernels.Set(n++, Napi::String::New(env, albert::isa_name(isa)));
+  }
+  result.Set("kernels", kernels);
+  result.Set("cores", Napi::Number::New(env, albert::ThreadPool::global().max_threads()));
+  return result;
+}
+
+// Test hooks: run the untrusted-file parsers on in-memory bytes (the fuzz tests call these thousands of
+// times without touching the disk). Each returns a summary or throws the coded error.
+Napi::Value parse_safetensors_bytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw_error(env, albert::code::kInvalidInput, "expected a Uint8Array", true);
+  }
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  CapturedError error;
+  size_t count = 0;
+  if (!capture_errors([&] { count = albert::parse_safetensors(bytes.Data(), bytes.ElementLength(), "<buffer>").size(); },
+                      error)) {
+    throw make_error(env, error);
+  }
+  return Napi::Number::New(env, double(count));
+}
+
+Napi::Value parse_config_text(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throw_error(env, albert::code::kInvalidInput, "expected a string", true);
+  std::string text = info[0].As<Napi::String>().Utf8Value();
+  CapturedError error;
+  albert::JsonValue json;
+  if (!capture_errors([&] { json = albert::parse_json(text, "<config>"); albert::parse_albert_config(json, "<config>"); },
+                      error)) {
+    throw make_error(env, error);
+  }
+  return json_to_js(env, json);
+}
+
+Napi::Object init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();  // owned by the environment: freed by the finalizer below
+  env.SetInstanceData<AddonData>(data);
+  Napi::Function model_class = ModelWrap::define(env);
+  data->model_constructor = Napi::Persistent(model_class);
+  exports.Set("NativeAlbertModel", model_class);
+  exports.Set("loadModel", Napi::Function::New<ModelWrap::load>(env, "loadModel"));
+  exports.Set("cpuInfo", Napi::Function::New<cpu_info>(env, "cpuInfo"));
+  Napi::Object testing = Napi::Object::New(env);
+  testing.Set("parseSafetensors", Napi::Function::New<parse_safetensors_bytes>(env, "parseSafetensors"));
+  testing.Set("parseConfig", Napi::Function::New<parse_config_text>(env, "parseConfig"));
+  exports.Set("testing", testing);
+  exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  return exports;
+}
+
+}  // namespace
+
+}  // namespace albert_addon
+
+static Napi::Object InitAlbertNode(Napi::Env env, Napi::Object exports) { return albert_addon::init(env, exports); }
+
+NODE_API_MODULE(albert_node, InitAlbertNode)

@@ -1,0 +1,82 @@
+#include "kernels/gemm.h"
+
+#include <algorithm>
+
+namespace albert {
+
+namespace {
+// Rows of A kept in L2 while the weight panels stream past them.
+constexpr int kRowBlock = 96;
+// Depth of one pass; deeper K is split so a row block and a weight panel slice stay cache-resident.
+constexpr int kMaxDepth = 1024;
+constexpr int kDepthBlock = 512;
+}  // namespace
+
+PackedWeight::PackedWeight(const KernelSet& kernels, const float* w, int n, int k)
+    : n_(n), k_(k), nr_(kernels.nr) {
+  int panels = (n + nr_ - 1) / nr_;
+  panels_.resize(size_t(panels) * size_t(k) * size_t(nr_));
+  for (int p = 0; p < panels; ++p) {
+    float* dst = panels_.data() + size_t(p) * size_t(k) * size_t(nr_);
+    for (int kk = 0; kk < k; ++kk) {
+      for (int j = 0; j < nr_; ++j) {
+        int col = p * nr_ + j;
+        dst[size_t(kk) * nr_ + j] = col < n ? w[size_t(col) * k + kk] : 0.0f;
+      }
+    }
+  }
+}
+
+void gemm(Team& team, const KernelSet& kernels, int m, const float* a, int lda, const PackedWeight& w, float* c,
+          int ldc, const GemmEpilogue& epilogue) {
+  if (m <= 0) return;
+  const int n = w.n();
+  const int k = w.k();
+  const int nr = kernels.nr;
+  const int mr = kernels.mr;
+  const int panels = (n + nr - 1) / nr;
+  const int depth_blocks = k <= kMaxDepth ? 1 : (k + kDepthBlock - 1) / kDepthBlock;
+  const int depth = (k + depth_blocks - 1) / depth_blocks;
+  const int row_blocks = (m + kRowBlock - 1) / kRowBlock;
+
+  // Split the output columns across threads when there are enough panels (each thread then touches only
+  // its share of the weights); otherwise split the rows.
+  const int threads = team.size();
+  const bool split_columns = panels >= 2 * threads || row_blocks < threads;
+
+  auto run_block = [&](int row_begin, int row_end, int panel_begin, int panel_end) {
+    for (int rb = row_begin; rb < row_end; rb += kRowBlock) {
+      int rb_end = std::min(rb + kRowBlock, row_end);
+      for (int k0 = 0; k0 < k; k0 += depth) {
+        int kc = std::min(depth, k - k0);
+        bool first = k0 == 0;
+        bool last = k0 + kc == k;
+        for (int p = panel_begin; p < panel_end; ++p) {
+          const float* b = w.panel(p) + size_t(k0) * nr;
+          int col = p * nr;
+          int cols = std::min(nr, n - col);
+          for (int r = rb; r < rb_end; r += mr) {
+            int rows = std::min(mr, rb_end - r);
+            float* ctile = c + size_t(r) * ldc + col;
+            kernels.gemm_tile(kc, a + size_t(r) * lda + k0, lda, b, ctile, ldc, rows, cols, !first);
+            if (last) {
+              kernels.epilogue(ctile, ldc, rows, cols, epilogue.bias ? epilogue.bias + col : nullptr,
+                               epilogue.residual ? epilogue.residual + size_t(r) * epilogue.ldr + col : nullptr,
+                               epilogue.ldr, epilogue.activation);
+            }
+          }
+        }
+      }
+    }
+  };
+
+  if (split_columns) {
+    team.parallel_for(panels, [&](int64_t begin, int64_t end, int) { run_block(0, m, int(begin), int(end)); });
+  } else {
+    team.parallel_for(row_blocks, [&](int64_t begin, int64_t end, int) {
+      run_block(int(begin) * kRowBlock, std::min(m, int(end) * kRowBlock), 0, panels);
+    });
+  }
+}
+
+}  // namespace albert

@@ -1,0 +1,43 @@
+// Dense layers: C = act(A * W^T + bias + residual), with W packed once at load time into the panel
+// layout of the chosen kernel set. ALBERT's shared layer is packed once and reused by every layer pass.
+#pragma once
+
+#include "kernels/kernel_set.h"
+#include "runtime/aligned_buffer.h"
+#include "runtime/thread_pool.h"
+
+namespace albert {
+
+class PackedWeight {
+ public:
+  PackedWeight() = default;
+  // `w` is a torch Linear weight: [n][k] row-major (out_features x in_features).
+  PackedWeight(const KernelSet& kernels, const float* w, int n, int k);
+
+  int n() const { return n_; }
+  int k() const { return k_; }
+  int nr() const { return nr_; }
+  // Panel p holds columns [p*nr, p*nr+nr) as [k][nr], zero-padded past n.
+  const float* panel(int p) const { return panels_.data() + size_t(p) * size_t(k_) * size_t(nr_); }
+  size_t bytes() const { return panels_.size() * sizeof(float); }
+
+ private:
+  int n_ = 0;
+  int k_ = 0;
+  int nr_ = 0;
+  AlignedBuffer<float> panels_;
+};
+
+struct GemmEpilogue {
+  const float* bias = nullptr;      // [n]
+  const float* residual = nullptr;  // [m][ldr], added after the bias
+  int ldr = 0;
+  Activation activation = Activation::Identity;
+};
+
+// C[m][n] = act(A[m][k] * W^T + bias + residual). A rows are lda apart, C rows ldc apart. C must not alias
+// A; it may alias the residual only when ldc == ldr.
+void gemm(Team& team, const KernelSet& kernels, int m, const float* a, int lda, const PackedWeight& w, float* c,
+          int ldc, const GemmEpilogue& epilogue);
+
+}  // namespace albert

@@ -1,0 +1,61 @@
+// The per-ISA compute kernels behind one table. Each ISA (generic C++, AVX2+FMA, AVX-512) fills a
+// KernelSet; the drivers (gemm.cpp, the forward pass) only call through it, so every path runs the same
+// algorithm and is tested on the same goldens.
+#pragma once
+
+#include <cstdint>
+
+#include "model/activation.h"
+#include "runtime/cpu_features.h"
+
+namespace albert {
+
+struct AttentionArgs {
+  const float* q;      // row i of the sequence at q + i * ld_qkv (head's columns already offset)
+  const float* k;
+  const float* v;
+  int ld_qkv;          // row stride of q, k and v
+  float* out;          // row i at out + i * ld_out
+  int ld_out;
+  int length;          // tokens in the sequence (all of them are valid keys)
+  int query_begin;     // rows [query_begin, query_end) of the sequence are computed
+  int query_end;
+  int head_dim;
+  float scale;         // 1 / sqrt(head_dim)
+  float* scratch;      // attention_scratch_floats(length, head_dim) floats, 64-byte aligned
+};
+
+struct KernelSet {
+  Isa isa;
+  int mr;  // micro-tile rows (tokens)
+  int nr;  // micro-tile columns (output features): the packed weight panel width
+
+  // C[rows][cols] (+)= A[rows][0..kc) * B where B is one packed panel [kc][nr]. rows <= mr, cols <= nr.
+  // A rows are lda apart. With accumulate=false the tile is overwritten.
+  void (*gemm_tile)(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
+                    bool accumulate);
+
+  // In place on a finished tile: c = act(c + bias[col] + residual[row][col]); bias and residual may be null.
+  void (*epilogue)(float* c, int ldc, int rows, int cols, const float* bias, const float* residual, int ldr,
+                   Activation activation);
+
+  // y = LayerNorm(x) over n features (y may alias x).
+  void (*layer_norm)(const float* x, float* y, int n, const float* gamma, const float* beta, float eps);
+
+  // Softmax attention for a block of query rows of one (sequence, head).
+  void (*attention)(const AttentionArgs& args);
+
+  // x[i] = tanh(x[i]).
+  void (*tanh_inplace)(float* x, int n);
+};
+
+const KernelSet& kernel_set(Isa isa);
+// Floats of scratch one attention call needs (per thread).
+int64_t attention_scratch_floats(int length, int head_dim);
+
+// Defined by each ISA's translation unit.
+const KernelSet& generic_kernels();
+const KernelSet* avx2_kernels();    // null where not compiled in (non-x86 builds)
+const KernelSet* avx512_kernels();
+
+}  // namespace albert

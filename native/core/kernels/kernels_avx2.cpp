@@ -1,0 +1,358 @@
+// AVX2 + FMA kernels (x86-64 CPUs since Haswell / Zen). Compiled for that ISA with a target pragma,
+// not a global -mavx2, so the rest of the addon still runs on any x86-64; chosen at run time.
+#include "kernels/kernel_set.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+// Everything after this line is compiled for AVX2+FMA (headers above keep the baseline ISA).
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx2,fma,f16c")
+#endif
+
+namespace albert {
+
+namespace {
+
+constexpr int kMr = 6;
+constexpr int kNr = 16;
+
+inline __m256i tail_mask(int count) {  // lanes [0, count) enabled, count in [0, 8]
+  alignas(32) static const int32_t kTable[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTable + 8 - count));
+}
+
+inline float hsum(__m256 v) {
+  __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  lo = _mm_add_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_add_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+
+inline float hmax(__m256 v) {
+  __m128 lo = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  lo = _mm_max_ps(lo, _mm_movehl_ps(lo, lo));
+  lo = _mm_max_ss(lo, _mm_movehdup_ps(lo));
+  return _mm_cvtss_f32(lo);
+}
+
+// exp(x) for float32, ~1 ulp on [-87, 88] (Cephes-style reduction x = n ln2 + r and a degree-6 polynomial).
+inline __m256 exp_ps(__m256 x) {
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-88.3762626647949f)), _mm256_set1_ps(88.3762626647949f));
+  __m256 n = _mm256_floor_ps(_mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f)));
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+  __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+  p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+  __m256 r2 = _mm256_mul_ps(r, r);
+  __m256 y = _mm256_add_ps(_mm256_fmadd_ps(p, r2, r), _mm256_set1_ps(1.0f));
+  __m256i bits = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvttps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_mul_ps(y, _mm256_castsi256_ps(bits));
+}
+
+// x / (1 + exp(-s x)): the logistic family (silu, quick_gelu, and gelu_new via 1 + tanh(u) = 2 sigmoid(2u)).
+inline __m256 x_sigmoid_ps(__m256 x, __m256 arg) {
+  __m256 e = exp_ps(_mm256_sub_ps(_mm256_setzero_ps(), arg));
+  return _mm256_div_ps(x, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+}
+
+// erfc(z) with relative error ~1e-7 (Chebyshev fit t*exp(-z^2 + P(t)), t = 1 / (1 + |z|/2)).
+inline __m256 erfc_ps(__m256 z) {
+  const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+  __m256 az = _mm256_andnot_ps(sign_mask, z);
+  __m256 t = _mm256_div_ps(_mm256_set1_ps(1.0f), _mm256_fmadd_ps(_mm256_set1_ps(0.5f), az, _mm256_set1_ps(1.0f)));
+  __m256 p = _mm256_set1_ps(0.17087277f);
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.82215223f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.48851587f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.13520398f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.27886807f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.18628806f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.09678418f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.37409196f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.00002368f));
+  p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.26551223f));
+  __m256 e = _mm256_mul_ps(t, exp_ps(_mm256_fnmadd_ps(az, az, p)));
+  __m256 negative = _mm256_cmp_ps(z, _mm256_setzero_ps(), _CMP_LT_OQ);
+  return _mm256_blendv_ps(e, _mm256_sub_ps(_mm256_set1_ps(2.0f), e), negative);
+}
+
+inline __m256 tanh_ps(__m256 x) {
+  // tanh(x) = 2 / (1 + exp(-2x)) - 1
+  __m256 e = exp_ps(_mm256_mul_ps(x, _mm256_set1_ps(-2.0f)));
+  __m256 s = _mm256_div_ps(_mm256_set1_ps(2.0f), _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+  return _mm256_sub_ps(s, _mm256_set1_ps(1.0f));
+}
+
+// True when activate_ps implements `a` in SIMD; the rest fall back to the scalar reference.
+inline bool has_vector_activation(Activation a) {
+  switch (a) {
+    case Activation::Identity: case Activation::GeluErf: case Activation::GeluTanh: case Activation::QuickGelu:
+    case Activation::Relu: case Activation::Silu: case Activation::Sigmoid: case Activation::Tanh:
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline __m256 activate_ps(Activation a, __m256 x) {
+  switch (a) {
+    case Activation::GeluErf:
+      // 0.5 x (1 + erf(x / sqrt 2)) = 0.5 x erfc(-x / sqrt 2), accurate for negative x too.
+      return _mm256_mul_ps(_mm256_mul_ps(_mm256_set1_ps(0.5f), x),
+                           erfc_ps(_mm256_mul_ps(x, _mm256_set1_ps(-0.70710678118654752f))));
+    case Activation::GeluTanh: {
+      __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+      __m256 u = _mm256_mul_ps(_mm256_set1_ps(0.79788456080286536f), _mm256_fmadd_ps(_mm256_set1_ps(0.044715f), x3, x));
+      return x_sigmoid_ps(x, _mm256_add_ps(u, u));
+    }
+    case Activation::QuickGelu: return x_sigmoid_ps(x, _mm256_mul_ps(x, _mm256_set1_ps(1.702f)));
+    case Activation::Relu: return _mm256_max_ps(x, _mm256_setzero_ps());
+    case Activation::Silu: return x_sigmoid_ps(x, x);
+    case Activation::Sigmoid: return x_sigmoid_ps(_mm256_set1_ps(1.0f), x);
+    case Activation::Tanh: return tanh_ps(x);
+    default: return x;
+  }
+}
+
+void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
+               bool accumulate) {
+  // Rows past `rows` re-read the last valid row; their results are discarded.
+  const float* a0 = a;
+  const float* a1 = a + size_t(std::min(1, rows - 1)) * lda;
+  const float* a2 = a + size_t(std::min(2, rows - 1)) * lda;
+  const float* a3 = a + size_t(std::min(3, rows - 1)) * lda;
+  const float* a4 = a + size_t(std::min(4, rows - 1)) * lda;
+  const float* a5 = a + size_t(std::min(5, rows - 1)) * lda;
+  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
+  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
+  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+  for (int k = 0; k < kc; ++k) {
+    __m256 b0 = _mm256_load_ps(b);
+    __m256 b1 = _mm256_load_ps(b + 8);
+    b += kNr;
+    __m256 av = _mm256_broadcast_ss(a0 + k);
+    c00 = _mm256_fmadd_ps(av, b0, c00);
+    c01 = _mm256_fmadd_ps(av, b1, c01);
+    av = _mm256_broadcast_ss(a1 + k);
+    c10 = _mm256_fmadd_ps(av, b0, c10);
+    c11 = _mm256_fmadd_ps(av, b1, c11);
+    av = _mm256_broadcast_ss(a2 + k);
+    c20 = _mm256_fmadd_ps(av, b0, c20);
+    c21 = _mm256_fmadd_ps(av, b1, c21);
+    av = _mm256_broadcast_ss(a3 + k);
+    c30 = _mm256_fmadd_ps(av, b0, c30);
+    c31 = _mm256_fmadd_ps(av, b1, c31);
+    av = _mm256_broadcast_ss(a4 + k);
+    c40 = _mm256_fmadd_ps(av, b0, c40);
+    c41 = _mm256_fmadd_ps(av, b1, c41);
+    av = _mm256_broadcast_ss(a5 + k);
+    c50 = _mm256_fmadd_ps(av, b0, c50);
+    c51 = _mm256_fmadd_ps(av, b1, c51);
+  }
+  __m256 acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (cols == kNr) {
+    for (int r = 0; r < rows; ++r) {
+      float* crow = c + size_t(r) * ldc;
+      __m256 v0 = acc[r][0], v1 = acc[r][1];
+      if (accumulate) {
+        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(crow));
+        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(crow + 8));
+      }
+      _mm256_storeu_ps(crow, v0);
+      _mm256_storeu_ps(crow + 8, v1);
+    }
+    return;
+  }
+  __m256i m0 = tail_mask(std::min(cols, 8));
+  __m256i m1 = tail_mask(std::max(cols - 8, 0));
+  for (int r = 0; r < rows; ++r) {
+    float* crow = c + size_t(r) * ldc;
+    __m256 v0 = acc[r][0], v1 = acc[r][1];
+    if (accumulate) {
+      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(crow, m0));
+      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(crow + 8, m1));
+    }
+    _mm256_maskstore_ps(crow, m0, v0);
+    _mm256_maskstore_ps(crow + 8, m1, v1);
+  }
+}
+
+void epilogue(float* c, int ldc, int rows, int cols, const float* bias, const float* residual, int ldr,
+              Activation activation) {
+  if (!has_vector_activation(activation)) {
+    generic_kernels().epilogue(c, ldc, rows, cols, bias, residual, ldr, activation);
+    return;
+  }
+  if (!bias && !residual && activation == Activation::Identity) return;
+  for (int r = 0; r < rows; ++r) {
+    float* crow = c + size_t(r) * ldc;
+    const float* rrow = residual ? residual + size_t(r) * ldr : nullptr;
+    for (int j = 0; j < cols; j += 8) {
+      __m256i m = tail_mask(std::min(8, cols - j));
+      __m256 v = _mm256_maskload_ps(crow + j, m);
+      if (bias) v = _mm256_add_ps(v, _mm256_maskload_ps(bias + j, m));
+      if (rrow) v = _mm256_add_ps(v, _mm256_maskload_ps(rrow + j, m));
+      _mm256_maskstore_ps(crow + j, m, activate_ps(activation, v));
+    }
+  }
+}
+
+void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {
+  __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+    s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
+  }
+  for (; i < n; i += 8) s0 = _mm256_add_ps(s0, _mm256_maskload_ps(x + i, tail_mask(std::min(8, n - i))));
+  float mean = hsum(_mm256_add_ps(s0, s1)) / float(n);
+  __m256 vmean = _mm256_set1_ps(mean);
+  __m256 v0 = _mm256_setzero_ps();
+  for (i = 0; i < n; i += 8) {
+    __m256i m = tail_mask(std::min(8, n - i));
+    __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vmean), _mm256_castsi256_ps(m));
+    v0 = _mm256_fmadd_ps(d, d, v0);
+  }
+  float var = hsum(v0) / float(n);
+  __m256 inv = _mm256_set1_ps(1.0f / std::sqrt(var + eps));
+  for (i = 0; i < n; i += 8) {
+    __m256i m = tail_mask(std::min(8, n - i));
+    __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vmean), inv);
+    __m256 out = _mm256_fmadd_ps(d, _mm256_maskload_ps(gamma + i, m), _mm256_maskload_ps(beta + i, m));
+    _mm256_maskstore_ps(y + i, m, out);
+  }
+}
+
+// scores[j] = scale * q . k_j for j in [0, padded), from keys transposed into kt[head_dim][padded].
+void attention_scores(const float* q, const float* kt, int padded, int head_dim, float scale, float* scores) {
+  int j = 0;
+  for (; j + 32 <= padded; j += 32) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
+    const float* kcol = kt + j;
+    for (int d = 0; d < head_dim; ++d, kcol += padded) {
+      __m256 qd = _mm256_broadcast_ss(q + d);
+      s0 = _mm256_fmadd_ps(qd, _mm256_load_ps(kcol), s0);
+      s1 = _mm256_fmadd_ps(qd, _mm256_load_ps(kcol + 8), s1);
+      s2 = _mm256_fmadd_ps(qd, _mm256_load_ps(kcol + 16), s2);
+      s3 = _mm256_fmadd_ps(qd, _mm256_load_ps(kcol + 24), s3);
+    }
+    __m256 vs = _mm256_set1_ps(scale);
+    _mm256_store_ps(scores + j, _mm256_mul_ps(s0, vs));
+    _mm256_store_ps(scores + j + 8, _mm256_mul_ps(s1, vs));
+    _mm256_store_ps(scores + j + 16, _mm256_mul_ps(s2, vs));
+    _mm256_store_ps(scores + j + 24, _mm256_mul_ps(s3, vs));
+  }
+  for (; j < padded; j += 8) {
+    __m256 s0 = _mm256_setzero_ps();
+    const float* kcol = kt + j;
+    for (int d = 0; d < head_dim; ++d, kcol += padded) {
+      s0 = _mm256_fmadd_ps(_mm256_broadcast_ss(q + d), _mm256_load_ps(kcol), s0);
+    }
+    _mm256_store_ps(scores + j, _mm256_mul_ps(s0, _mm256_set1_ps(scale)));
+  }
+}
+
+// out[0, width) = sum_j p_j v_j[0, width) for up to 64 columns at a time.
+template <int kVectors>
+void attention_weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
+  __m256 acc[kVectors];
+  for (int c = 0; c < kVectors; ++c) acc[c] = _mm256_setzero_ps();
+  __m256i tail = tail_mask(width - (kVectors - 1) * 8);
+  for (int j = 0; j < length; ++j) {
+    __m256 pj = _mm256_broadcast_ss(p + j);
+    const float* vrow = v + size_t(j) * ld;
+    for (int c = 0; c < kVectors - 1; ++c) acc[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vrow + 8 * c), acc[c]);
+    acc[kVectors - 1] = _mm256_fmadd_ps(pj, _mm256_maskload_ps(vrow + 8 * (kVectors - 1), tail), acc[kVectors - 1]);
+  }
+  for (int c = 0; c < kVectors - 1; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
+  _mm256_maskstore_ps(out + 8 * (kVectors - 1), tail, acc[kVectors - 1]);
+}
+
+void weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
+  for (int c0 = 0; c0 < width; c0 += 64) {
+    int w = std::min(64, width - c0);
+    switch ((w + 7) / 8) {
+      case 1: attention_weighted_sum<1>(p, v + c0, ld, length, w, out + c0); break;
+      case 2: attention_weighted_sum<2>(p, v + c0, ld, length, w, out + c0); break;
+      case 3: attention_weighted_sum<3>(p, v + c0, ld, length, w, out + c0); break;
+      case 4: attention_weighted_sum<4>(p, v + c0, ld, length, w, out + c0); break;
+      case 5: attention_weighted_sum<5>(p, v + c0, ld, length, w, out + c0); break;
+      case 6: attention_weighted_sum<6>(p, v + c0, ld, length, w, out + c0); break;
+      case 7: attention_weighted_sum<7>(p, v + c0, ld, length, w, out + c0); break;
+      default: attention_weighted_sum<8>(p, v + c0, ld, length, w, out + c0); break;
+    }
+  }
+}
+
+void attention(const AttentionArgs& p) {
+  const int length = p.length;
+  const int padded = (length + 7) / 8 * 8;
+  float* kt = p.scratch;
+  float* scores = kt + size_t(padded) * p.head_dim;
+  for (int j = 0; j < length; ++j) {
+    const float* krow = p.k + size_t(j) * p.ld_qkv;
+    for (int d = 0; d < p.head_dim; ++d) kt[size_t(d) * padded + j] = krow[d];
+  }
+  for (int d = 0; d < p.head_dim; ++d) {
+    for (int j = length; j < padded; ++j) kt[size_t(d) * padded + j] = 0.0f;
+  }
+  for (int i = p.query_begin; i < p.query_end; ++i) {
+    attention_scores(p.q + size_t(i) * p.ld_qkv, kt, padded, p.head_dim, p.scale, scores);
+    for (int j = length; j < padded; ++j) scores[j] = -INFINITY;
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (int j = 0; j < padded; j += 8) vmax = _mm256_max_ps(vmax, _mm256_load_ps(scores + j));
+    __m256 max_score = _mm256_set1_ps(hmax(vmax));
+    __m256 vsum = _mm256_setzero_ps();
+    for (int j = 0; j < padded; j += 8) {
+      __m256 e = exp_ps(_mm256_sub_ps(_mm256_load_ps(scores + j), max_score));
+      _mm256_store_ps(scores + j, e);
+      vsum = _mm256_add_ps(vsum, e);
+    }
+    float inv = 1.0f / hsum(vsum);
+    for (int j = 0; j < padded; j += 8) {
+      _mm256_store_ps(scores + j, _mm256_mul_ps(_mm256_load_ps(scores + j), _mm256_set1_ps(inv)));
+    }
+    weighted_sum(scores, p.v, p.ld_qkv, length, p.head_dim, p.out + size_t(i) * p.ld_out);
+  }
+}
+
+void tanh_inplace(float* x, int n) {
+  for (int i = 0; i < n; i += 8) {
+    __m256i m = tail_mask(std::min(8, n - i));
+    _mm256_maskstore_ps(x + i, m, tanh_ps(_mm256_maskload_ps(x + i, m)));
+  }
+}
+
+const KernelSet kAvx2 = {Isa::Avx2, kMr, kNr, gemm_tile, epilogue, layer_norm, attention, tanh_inplace};
+
+}  // namespace
+
+const KernelSet* avx2_kernels() { return &kAvx2; }
+
+}  // namespace albert
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#elif defined(__GNUC__)
+#pragma GCC pop_options
+#endif
+
+#else  // not x86-64
+
+namespace albert {
+const KernelSet* avx2_kernels() { return nullptr; }
+}  // namespace albert
+
+#endif

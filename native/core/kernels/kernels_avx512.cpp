@@ -1,0 +1,308 @@
+// AVX-512 (F+BW+DQ+VL) kernels: the AVX2 algorithms with 16-wide vectors and mask registers for tails.
+// Compiled for that ISA with a target pragma and chosen at run time only on CPUs that have it.
+#include "kernels/kernel_set.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+
+// GCC 12's own AVX-512 headers trip -Wuninitialized (_mm512_undefined_ps self-initializes); not our code.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c"))), \
+                             apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC push_options
+#pragma GCC target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")
+#endif
+
+namespace albert {
+
+namespace {
+
+constexpr int kMr = 12;
+constexpr int kNr = 32;
+
+inline __mmask16 tail_mask(int count) {  // lanes [0, count) enabled, count in [0, 16]
+  return __mmask16((uint32_t(1) << count) - 1);
+}
+
+inline __m512 exp_ps(__m512 x) {
+  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-88.3762626647949f)), _mm512_set1_ps(88.3762626647949f));
+  __m512 n = _mm512_roundscale_ps(_mm512_fmadd_ps(x, _mm512_set1_ps(1.44269504088896341f), _mm512_set1_ps(0.5f)),
+                                  _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  __m512 r2 = _mm512_mul_ps(r, r);
+  __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, r2, r), _mm512_set1_ps(1.0f));
+  __m512i bits = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvttps_epi32(n), _mm512_set1_epi32(127)), 23);
+  return _mm512_mul_ps(y, _mm512_castsi512_ps(bits));
+}
+
+inline __m512 x_sigmoid_ps(__m512 x, __m512 arg) {
+  __m512 e = exp_ps(_mm512_sub_ps(_mm512_setzero_ps(), arg));
+  return _mm512_div_ps(x, _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+}
+
+inline __m512 erfc_ps(__m512 z) {
+  __m512 az = _mm512_abs_ps(z);
+  __m512 t = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_fmadd_ps(_mm512_set1_ps(0.5f), az, _mm512_set1_ps(1.0f)));
+  __m512 p = _mm512_set1_ps(0.17087277f);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.13520398f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.27886807f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.18628806f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.09678418f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.37409196f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.00002368f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.26551223f));
+  __m512 e = _mm512_mul_ps(t, exp_ps(_mm512_fnmadd_ps(az, az, p)));
+  __mmask16 negative = _mm512_cmp_ps_mask(z, _mm512_setzero_ps(), _CMP_LT_OQ);
+  return _mm512_mask_blend_ps(negative, e, _mm512_sub_ps(_mm512_set1_ps(2.0f), e));
+}
+
+inline __m512 tanh_ps(__m512 x) {
+  __m512 e = exp_ps(_mm512_mul_ps(x, _mm512_set1_ps(-2.0f)));
+  __m512 s = _mm512_div_ps(_mm512_set1_ps(2.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));
+  return _mm512_sub_ps(s, _mm512_set1_ps(1.0f));
+}
+
+inline bool has_vector_activation(Activation a) {
+  switch (a) {
+    case Activation::Identity: case Activation::GeluErf: case Activation::GeluTanh: case Activation::QuickGelu:
+    case Activation::Relu: case Activation::Silu: case Activation::Sigmoid: case Activation::Tanh:
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline __m512 activate_ps(Activation a, __m512 x) {
+  switch (a) {
+    case Activation::GeluErf:
+      return _mm512_mul_ps(_mm512_mul_ps(_mm512_set1_ps(0.5f), x),
+                           erfc_ps(_mm512_mul_ps(x, _mm512_set1_ps(-0.70710678118654752f))));
+    case Activation::GeluTanh: {
+      __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+      __m512 u = _mm512_mul_ps(_mm512_set1_ps(0.79788456080286536f), _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
+      return x_sigmoid_ps(x, _mm512_add_ps(u, u));
+    }
+    case Activation::QuickGelu: return x_sigmoid_ps(x, _mm512_mul_ps(x, _mm512_set1_ps(1.702f)));
+    case Activation::Relu: return _mm512_max_ps(x, _mm512_setzero_ps());
+    case Activation::Silu: return x_sigmoid_ps(x, x);
+    case Activation::Sigmoid: return x_sigmoid_ps(_mm512_set1_ps(1.0f), x);
+    case Activation::Tanh: return tanh_ps(x);
+    default: return x;
+  }
+}
+
+void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
+               bool accumulate) {
+  const float* arow[kMr];
+#pragma GCC unroll 12
+  for (int r = 0; r < kMr; ++r) arow[r] = a + size_t(std::min(r, rows - 1)) * lda;
+  __m512 acc[kMr][2];
+#pragma GCC unroll 12
+  for (int r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_load_ps(b);
+    __m512 b1 = _mm512_load_ps(b + 16);
+    b += kNr;
+#pragma GCC unroll 12
+    for (int r = 0; r < kMr; ++r) {
+      __m512 av = _mm512_set1_ps(arow[r][k]);
+      acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
+    }
+  }
+  __mmask16 m0 = tail_mask(std::min(cols, 16));
+  __mmask16 m1 = tail_mask(std::max(cols - 16, 0));
+  for (int r = 0; r < rows; ++r) {
+    float* crow = c + size_t(r) * ldc;
+    __m512 v0 = acc[r][0], v1 = acc[r][1];
+    if (accumulate) {
+      v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, crow));
+      v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, crow + 16));
+    }
+    _mm512_mask_storeu_ps(crow, m0, v0);
+    _mm512_mask_storeu_ps(crow + 16, m1, v1);
+  }
+}
+
+void epilogue(float* c, int ldc, int rows, int cols, const float* bias, const float* residual, int ldr,
+              Activation activation) {
+  if (!has_vector_activation(activation)) {
+    generic_kernels().epilogue(c, ldc, rows, cols, bias, residual, ldr, activation);
+    return;
+  }
+  if (!bias && !residual && activation == Activation::Identity) return;
+  for (int r = 0; r < rows; ++r) {
+    float* crow = c + size_t(r) * ldc;
+    const float* rrow = residual ? residual + size_t(r) * ldr : nullptr;
+    for (int j = 0; j < cols; j += 16) {
+      __mmask16 m = tail_mask(std::min(16, cols - j));
+      __m512 v = _mm512_maskz_loadu_ps(m, crow + j);
+      if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + j));
+      if (rrow) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, rrow + j));
+      _mm512_mask_storeu_ps(crow + j, m, activate_ps(activation, v));
+    }
+  }
+}
+
+void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {
+  __m512 s = _mm512_setzero_ps();
+  for (int i = 0; i < n; i += 16) s = _mm512_add_ps(s, _mm512_maskz_loadu_ps(tail_mask(std::min(16, n - i)), x + i));
+  float mean = _mm512_reduce_add_ps(s) / float(n);
+  __m512 vmean = _mm512_set1_ps(mean);
+  __m512 v = _mm512_setzero_ps();
+  for (int i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(std::min(16, n - i));
+    __m512 d = _mm512_maskz_sub_ps(m, _mm512_maskz_loadu_ps(m, x + i), vmean);
+    v = _mm512_fmadd_ps(d, d, v);
+  }
+  float var = _mm512_reduce_add_ps(v) / float(n);
+  __m512 inv = _mm512_set1_ps(1.0f / std::sqrt(var + eps));
+  for (int i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(std::min(16, n - i));
+    __m512 d = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vmean), inv);
+    __m512 out = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(m, gamma + i), _mm512_maskz_loadu_ps(m, beta + i));
+    _mm512_mask_storeu_ps(y + i, m, out);
+  }
+}
+
+void attention_scores(const float* q, const float* kt, int padded, int head_dim, float scale, float* scores) {
+  int j = 0;
+  for (; j + 64 <= padded; j += 64) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
+    const float* kcol = kt + j;
+    for (int d = 0; d < head_dim; ++d, kcol += padded) {
+      __m512 qd = _mm512_set1_ps(q[d]);
+      s0 = _mm512_fmadd_ps(qd, _mm512_load_ps(kcol), s0);
+      s1 = _mm512_fmadd_ps(qd, _mm512_load_ps(kcol + 16), s1);
+      s2 = _mm512_fmadd_ps(qd, _mm512_load_ps(kcol + 32), s2);
+      s3 = _mm512_fmadd_ps(qd, _mm512_load_ps(kcol + 48), s3);
+    }
+    __m512 vs = _mm512_set1_ps(scale);
+    _mm512_store_ps(scores + j, _mm512_mul_ps(s0, vs));
+    _mm512_store_ps(scores + j + 16, _mm512_mul_ps(s1, vs));
+    _mm512_store_ps(scores + j + 32, _mm512_mul_ps(s2, vs));
+    _mm512_store_ps(scores + j + 48, _mm512_mul_ps(s3, vs));
+  }
+  for (; j < padded; j += 16) {
+    __m512 s0 = _mm512_setzero_ps();
+    const float* kcol = kt + j;
+    for (int d = 0; d < head_dim; ++d, kcol += padded) {
+      s0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), _mm512_load_ps(kcol), s0);
+    }
+    _mm512_store_ps(scores + j, _mm512_mul_ps(s0, _mm512_set1_ps(scale)));
+  }
+}
+
+template <int kVectors>
+void attention_weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
+  __m512 acc[kVectors];
+  for (int c = 0; c < kVectors; ++c) acc[c] = _mm512_setzero_ps();
+  __mmask16 tail = tail_mask(width - (kVectors - 1) * 16);
+  for (int j = 0; j < length; ++j) {
+    __m512 pj = _mm512_set1_ps(p[j]);
+    const float* vrow = v + size_t(j) * ld;
+    for (int c = 0; c < kVectors - 1; ++c) acc[c] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vrow + 16 * c), acc[c]);
+    acc[kVectors - 1] =
+        _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(tail, vrow + 16 * (kVectors - 1)), acc[kVectors - 1]);
+  }
+  for (int c = 0; c < kVectors - 1; ++c) _mm512_storeu_ps(out + 16 * c, acc[c]);
+  _mm512_mask_storeu_ps(out + 16 * (kVectors - 1), tail, acc[kVectors - 1]);
+}
+
+void weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
+  for (int c0 = 0; c0 < width; c0 += 128) {
+    int w = std::min(128, width - c0);
+    switch ((w + 15) / 16) {
+      case 1: attention_weighted_sum<1>(p, v + c0, ld, length, w, out + c0); break;
+      case 2: attention_weighted_sum<2>(p, v + c0, ld, length, w, out + c0); break;
+      case 3: attention_weighted_sum<3>(p, v + c0, ld, length, w, out + c0); break;
+      case 4: attention_weighted_sum<4>(p, v + c0, ld, length, w, out + c0); break;
+      case 5: attention_weighted_sum<5>(p, v + c0, ld, length, w, out + c0); break;
+      case 6: attention_weighted_sum<6>(p, v + c0, ld, length, w, out + c0); break;
+      case 7: attention_weighted_sum<7>(p, v + c0, ld, length, w, out + c0); break;
+      default: attention_weighted_sum<8>(p, v + c0, ld, length, w, out + c0); break;
+    }
+  }
+}
+
+void attention(const AttentionArgs& p) {
+  const int length = p.length;
+  const int padded = (length + 15) / 16 * 16;
+  float* kt = p.scratch;
+  float* scores = kt + size_t(padded) * p.head_dim;
+  for (int j = 0; j < length; ++j) {
+    const float* krow = p.k + size_t(j) * p.ld_qkv;
+    for (int d = 0; d < p.head_dim; ++d) kt[size_t(d) * padded + j] = krow[d];
+  }
+  for (int d = 0; d < p.head_dim; ++d) {
+    for (int j = length; j < padded; ++j) kt[size_t(d) * padded + j] = 0.0f;
+  }
+  for (int i = p.query_begin; i < p.query_end; ++i) {
+    attention_scores(p.q + size_t(i) * p.ld_qkv, kt, padded, p.head_dim, p.scale, scores);
+    for (int j = length; j < padded; ++j) scores[j] = -INFINITY;
+    __m512 vmax = _mm512_set1_ps(-INFINITY);
+    for (int j = 0; j < padded; j += 16) vmax = _mm512_max_ps(vmax, _mm512_load_ps(scores + j));
+    __m512 max_score = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
+    __m512 vsum = _mm512_setzero_ps();
+    for (int j = 0; j < padded; j += 16) {
+      __m512 e = exp_ps(_mm512_sub_ps(_mm512_load_ps(scores + j), max_score));
+      _mm512_store_ps(scores + j, e);
+      vsum = _mm512_add_ps(vsum, e);
+    }
+    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+    for (int j = 0; j < padded; j += 16) _mm512_store_ps(scores + j, _mm512_mul_ps(_mm512_load_ps(scores + j), inv));
+    weighted_sum(scores, p.v, p.ld_qkv, length, p.head_dim, p.out + size_t(i) * p.ld_out);
+  }
+}
+
+void tanh_inplace(float* x, int n) {
+  for (int i = 0; i < n; i += 16) {
+    __mmask16 m = tail_mask(std::min(16, n - i));
+    _mm512_mask_storeu_ps(x + i, m, tanh_ps(_mm512_maskz_loadu_ps(m, x + i)));
+  }
+}
+
+const KernelSet kAvx512 = {Isa::Avx512, kMr, kNr, gemm_tile, epilogue, layer_norm, attention, tanh_inplace};
+
+}  // namespace
+
+const KernelSet* avx512_kernels() { return &kAvx512; }
+
+}  // namespace albert
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#elif defined(__GNUC__)
+#pragma GCC pop_options
+#endif
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
+
+#else
+
+namespace albert {
+const KernelSet* avx512_kernels() { return nullptr; }
+}  // namespace albert
+
+#endif

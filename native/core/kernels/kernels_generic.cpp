@@ -1,0 +1,98 @@
+// Portable kernels: plain C++ the compiler may auto-vectorize for the baseline ISA. They define the
+// reference behaviour the SIMD paths must reproduce, and run on any CPU (arm64 included).
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/kernel_set.h"
+
+namespace albert {
+
+namespace {
+
+constexpr int kMr = 4;
+constexpr int kNr = 16;
+
+void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
+               bool accumulate) {
+  float acc[kMr][kNr] = {};
+  for (int k = 0; k < kc; ++k) {
+    const float* bk = b + size_t(k) * kNr;
+    for (int r = 0; r < rows; ++r) {
+      float av = a[size_t(r) * lda + k];
+      for (int j = 0; j < kNr; ++j) acc[r][j] += av * bk[j];
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    float* crow = c + size_t(r) * ldc;
+    for (int j = 0; j < cols; ++j) crow[j] = accumulate ? crow[j] + acc[r][j] : acc[r][j];
+  }
+}
+
+void epilogue(float* c, int ldc, int rows, int cols, const float* bias, const float* residual, int ldr,
+              Activation activation) {
+  for (int r = 0; r < rows; ++r) {
+    float* crow = c + size_t(r) * ldc;
+    const float* rrow = residual ? residual + size_t(r) * ldr : nullptr;
+    for (int j = 0; j < cols; ++j) {
+      float v = crow[j];
+      if (bias) v += bias[j];
+      if (rrow) v += rrow[j];
+      crow[j] = apply_activation(activation, v);
+    }
+  }
+}
+
+void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {
+  float mean = 0;
+  for (int i = 0; i < n; ++i) mean += x[i];
+  mean /= float(n);
+  float var = 0;
+  for (int i = 0; i < n; ++i) {
+    float d = x[i] - mean;
+    var += d * d;
+  }
+  var /= float(n);
+  float inv = 1.0f / std::sqrt(var + eps);
+  for (int i = 0; i < n; ++i) y[i] = (x[i] - mean) * inv * gamma[i] + beta[i];
+}
+
+void attention(const AttentionArgs& p) {
+  float* scores = p.scratch;
+  for (int i = p.query_begin; i < p.query_end; ++i) {
+    const float* q = p.q + size_t(i) * p.ld_qkv;
+    float max_score = -INFINITY;
+    for (int j = 0; j < p.length; ++j) {
+      const float* k = p.k + size_t(j) * p.ld_qkv;
+      float dot = 0;
+      for (int d = 0; d < p.head_dim; ++d) dot += q[d] * k[d];
+      scores[j] = dot * p.scale;
+      max_score = std::max(max_score, scores[j]);
+    }
+    float sum = 0;
+    for (int j = 0; j < p.length; ++j) {
+      scores[j] = std::exp(scores[j] - max_score);
+      sum += scores[j];
+    }
+    float inv = 1.0f / sum;
+    float* out = p.out + size_t(i) * p.ld_out;
+    for (int d = 0; d < p.head_dim; ++d) out[d] = 0;
+    for (int j = 0; j < p.length; ++j) {
+      const float* v = p.v + size_t(j) * p.ld_qkv;
+      float w = scores[j] * inv;
+      for (int d = 0; d < p.head_dim; ++d) out[d] += w * v[d];
+    }
+  }
+}
+
+void tanh_inplace(float* x, int n) {
+  for (int i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
+}
+
+const KernelSet kGeneric = {Isa::Generic, kMr, kNr, gemm_tile, epilogue, layer_norm, attention, tanh_inplace};
+
+}  // namespace
+
+const KernelSet& generic_kernels() { return kGeneric; }
+
+}  // namespace albert

@@ -1,0 +1,60 @@
+// ALBERT's weights in the engine's layout: embeddings as float tables, every dense layer packed once for
+// the kernels (Q, K and V fused into one matrix), one entry per layer group and inner layer.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+#include "kernels/gemm.h"
+#include "model/albert_config.h"
+
+namespace albert {
+
+struct LayerNormWeights {
+  AlignedBuffer<float> gamma;
+  AlignedBuffer<float> beta;
+};
+
+struct AlbertLayerWeights {
+  PackedWeight qkv;  // [3H][H]: query, key, value stacked
+  AlignedBuffer<float> qkv_bias;
+  PackedWeight attention_output;
+  AlignedBuffer<float> attention_output_bias;
+  LayerNormWeights attention_norm;
+  PackedWeight ffn;
+  AlignedBuffer<float> ffn_bias;
+  PackedWeight ffn_output;
+  AlignedBuffer<float> ffn_output_bias;
+  LayerNormWeights output_norm;
+};
+
+struct AlbertWeights {
+  AlignedBuffer<float> word_embeddings;        // [vocab][E]
+  AlignedBuffer<float> position_embeddings;    // [max_positions][E]
+  AlignedBuffer<float> token_type_embeddings;  // [type_vocab][E]
+  LayerNormWeights embedding_norm;
+  PackedWeight embedding_projection;  // E -> H
+  AlignedBuffer<float> embedding_projection_bias;
+  // groups[g][i]: inner layer i of group g; groups no layer step uses stay empty.
+  std::vector<std::vector<AlbertLayerWeights>> groups;
+  bool has_pooler = false;
+  PackedWeight pooler;
+  AlignedBuffer<float> pooler_bias;
+
+  size_t bytes() const;
+};
+
+// Reads and packs every tensor the base model needs. Key prefix "albert." is detected; LayerNorm
+// gamma/beta names are accepted for weight/bias. Errors name the tensor (ERR_ALBERT_MISSING_TENSOR,
+// ERR_ALBERT_TENSOR_SHAPE, ERR_ALBERT_TENSOR_DTYPE).
+AlbertWeights load_albert_weights(const TensorStore& store, const AlbertConfig& config, const KernelSet& kernels);
+
+// The reader the loader uses, exposed for heads: a float32 copy of `name` checked against `shape`.
+AlignedBuffer<float> read_float_tensor(const TensorStore& store, const std::string& name,
+                                       const std::vector<int64_t>& shape);
+// "albert." when the checkpoint stores the base model under that prefix, else "".
+std::string detect_base_prefix(const TensorStore& store);
+
+}  // namespace albert

@@ -57,6 +57,9 @@ albert::IndexView read_index_array(const Napi::Object& object, const char* name,
                 std::string(name) + " has " + std::to_string(array.ElementLength()) + " elements, dims need " +
                     std::to_string(count));
   }
+  // An empty typed array may have no backing store; it is still a present (empty) input.
+  static const int64_t kEmpty = 0;
+  if (!view.data) view.data = &kEmpty;
   return view;
 }
 

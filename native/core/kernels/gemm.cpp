@@ -47,23 +47,24 @@ void gemm(Team& team, const KernelSet& kernels, int m, const float* a, int lda, 
   auto run_block = [&](int row_begin, int row_end, int panel_begin, int panel_end) {
     for (int rb = row_begin; rb < row_end; rb += kRowBlock) {
       int rb_end = std::min(rb + kRowBlock, row_end);
-      for (int k0 = 0; k0 < k; k0 += depth) {
-        int kc = std::min(depth, k - k0);
-        bool first = k0 == 0;
-        bool last = k0 + kc == k;
-        for (int p = panel_begin; p < panel_end; ++p) {
+      for (int p = panel_begin; p < panel_end; ++p) {
+        int col = p * nr;
+        int cols = std::min(nr, n - col);
+        // The panel's depth slice stays in L1 while every row strip of the block passes over it; the
+        // block's tiles of this panel stay in L1/L2 between slices.
+        for (int k0 = 0; k0 < k; k0 += depth) {
+          int kc = std::min(depth, k - k0);
+          bool first = k0 == 0;
+          bool last = k0 + kc == k;
           const float* b = w.panel(p) + size_t(k0) * nr;
-          int col = p * nr;
-          int cols = std::min(nr, n - col);
           for (int r = rb; r < rb_end; r += mr) {
             int rows = std::min(mr, rb_end - r);
             float* ctile = c + size_t(r) * ldc + col;
-            kernels.gemm_tile(kc, a + size_t(r) * lda + k0, lda, b, ctile, ldc, rows, cols, !first);
-            if (last) {
-              kernels.epilogue(ctile, ldc, rows, cols, epilogue.bias ? epilogue.bias + col : nullptr,
-                               epilogue.residual ? epilogue.residual + size_t(r) * epilogue.ldr + col : nullptr,
-                               epilogue.ldr, epilogue.activation);
-            }
+            TileEpilogue tile_epilogue{epilogue.bias ? epilogue.bias + col : nullptr,
+                                       epilogue.residual ? epilogue.residual + size_t(r) * epilogue.ldr + col : nullptr,
+                                       epilogue.ldr, epilogue.activation};
+            kernels.gemm_tile(kc, a + size_t(r) * lda + k0, lda, b, ctile, ldc, rows, cols, !first,
+                              last ? &tile_epilogue : nullptr);
           }
         }
       }

@@ -25,19 +25,24 @@ struct AttentionArgs {
   float* scratch;      // attention_scratch_floats(length, head_dim) floats, 64-byte aligned
 };
 
+// Applied to a finished GEMM tile in registers, before its only store: c = act(c + bias + residual).
+struct TileEpilogue {
+  const float* bias = nullptr;      // at the tile's first column, or null
+  const float* residual = nullptr;  // at the tile's first row and column, or null
+  int ldr = 0;
+  Activation activation = Activation::Identity;
+};
+
 struct KernelSet {
   Isa isa;
   int mr;  // micro-tile rows (tokens)
   int nr;  // micro-tile columns (output features): the packed weight panel width
 
   // C[rows][cols] (+)= A[rows][0..kc) * B where B is one packed panel [kc][nr]. rows <= mr, cols <= nr.
-  // A rows are lda apart. With accumulate=false the tile is overwritten.
+  // A rows are lda apart. With accumulate=false the tile is overwritten. A non-null epilogue is applied
+  // (after accumulation) before the store: pass it with the last depth block only.
   void (*gemm_tile)(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
-                    bool accumulate);
-
-  // In place on a finished tile: c = act(c + bias[col] + residual[row][col]); bias and residual may be null.
-  void (*epilogue)(float* c, int ldc, int rows, int cols, const float* bias, const float* residual, int ldr,
-                   Activation activation);
+                    bool accumulate, const TileEpilogue* epilogue);
 
   // y = LayerNorm(x) over n features (y may alias x).
   void (*layer_norm)(const float* x, float* y, int n, const float* gamma, const float* beta, float eps);
@@ -55,6 +60,8 @@ int64_t attention_scratch_floats(int length, int head_dim);
 
 // Defined by each ISA's translation unit.
 const KernelSet& generic_kernels();
+// The scalar epilogue, for activations a SIMD path does not vectorize: applied in place to a stored tile.
+void apply_epilogue_scalar(float* c, int ldc, int rows, int cols, const TileEpilogue& epilogue);
 const KernelSet* avx2_kernels();    // null where not compiled in (non-x86 builds)
 const KernelSet* avx512_kernels();
 

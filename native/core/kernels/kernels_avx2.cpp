@@ -126,112 +126,125 @@ inline __m256 activate_ps(Activation a, __m256 x) {
   }
 }
 
-void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
-               bool accumulate) {
-  // Rows past `rows` re-read the last valid row; their results are discarded.
-  const float* a0 = a;
-  const float* a1 = a + size_t(std::min(1, rows - 1)) * lda;
-  const float* a2 = a + size_t(std::min(2, rows - 1)) * lda;
-  const float* a3 = a + size_t(std::min(3, rows - 1)) * lda;
-  const float* a4 = a + size_t(std::min(4, rows - 1)) * lda;
-  const float* a5 = a + size_t(std::min(5, rows - 1)) * lda;
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps(), c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps(), c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
-  for (int k = 0; k < kc; ++k) {
-    __m256 b0 = _mm256_load_ps(b);
-    __m256 b1 = _mm256_load_ps(b + 8);
-    b += kNr;
-    __m256 av = _mm256_broadcast_ss(a0 + k);
-    c00 = _mm256_fmadd_ps(av, b0, c00);
-    c01 = _mm256_fmadd_ps(av, b1, c01);
-    av = _mm256_broadcast_ss(a1 + k);
-    c10 = _mm256_fmadd_ps(av, b0, c10);
-    c11 = _mm256_fmadd_ps(av, b1, c11);
-    av = _mm256_broadcast_ss(a2 + k);
-    c20 = _mm256_fmadd_ps(av, b0, c20);
-    c21 = _mm256_fmadd_ps(av, b1, c21);
-    av = _mm256_broadcast_ss(a3 + k);
-    c30 = _mm256_fmadd_ps(av, b0, c30);
-    c31 = _mm256_fmadd_ps(av, b1, c31);
-    av = _mm256_broadcast_ss(a4 + k);
-    c40 = _mm256_fmadd_ps(av, b0, c40);
-    c41 = _mm256_fmadd_ps(av, b1, c41);
-    av = _mm256_broadcast_ss(a5 + k);
-    c50 = _mm256_fmadd_ps(av, b0, c50);
-    c51 = _mm256_fmadd_ps(av, b1, c51);
+// One row of a finished tile: accumulate, epilogue in registers, one store. kFull: all 16 columns valid.
+template <bool kFull>
+inline void store_row(__m256 v0, __m256 v1, float* crow, __m256i m0, __m256i m1, bool accumulate,
+                      const TileEpilogue* epilogue, __m256 bias0, __m256 bias1, const float* residual_row) {
+  auto load = [&](const float* p, __m256i m) { return kFull ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m); };
+  if (accumulate) {
+    v0 = _mm256_add_ps(v0, load(crow, m0));
+    v1 = _mm256_add_ps(v1, load(crow + 8, m1));
   }
-  __m256 acc[kMr][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
-  if (cols == kNr) {
-    for (int r = 0; r < rows; ++r) {
-      float* crow = c + size_t(r) * ldc;
-      __m256 v0 = acc[r][0], v1 = acc[r][1];
-      if (accumulate) {
-        v0 = _mm256_add_ps(v0, _mm256_loadu_ps(crow));
-        v1 = _mm256_add_ps(v1, _mm256_loadu_ps(crow + 8));
-      }
-      _mm256_storeu_ps(crow, v0);
-      _mm256_storeu_ps(crow + 8, v1);
+  if (epilogue) {
+    v0 = _mm256_add_ps(v0, bias0);
+    v1 = _mm256_add_ps(v1, bias1);
+    if (residual_row) {
+      v0 = _mm256_add_ps(v0, load(residual_row, m0));
+      v1 = _mm256_add_ps(v1, load(residual_row + 8, m1));
     }
-    return;
+    v0 = activate_ps(epilogue->activation, v0);
+    v1 = activate_ps(epilogue->activation, v1);
   }
-  __m256i m0 = tail_mask(std::min(cols, 8));
-  __m256i m1 = tail_mask(std::max(cols - 8, 0));
-  for (int r = 0; r < rows; ++r) {
-    float* crow = c + size_t(r) * ldc;
-    __m256 v0 = acc[r][0], v1 = acc[r][1];
-    if (accumulate) {
-      v0 = _mm256_add_ps(v0, _mm256_maskload_ps(crow, m0));
-      v1 = _mm256_add_ps(v1, _mm256_maskload_ps(crow + 8, m1));
-    }
+  if (kFull) {
+    _mm256_storeu_ps(crow, v0);
+    _mm256_storeu_ps(crow + 8, v1);
+  } else {
     _mm256_maskstore_ps(crow, m0, v0);
     _mm256_maskstore_ps(crow + 8, m1, v1);
   }
 }
 
-void epilogue(float* c, int ldc, int rows, int cols, const float* bias, const float* residual, int ldr,
-              Activation activation) {
-  if (!has_vector_activation(activation)) {
-    generic_kernels().epilogue(c, ldc, rows, cols, bias, residual, ldr, activation);
-    return;
+// A kRows x 16 tile: 2 * kRows accumulators, one broadcast of A per row and two loads of B per step.
+template <int kRows>
+void gemm_tile_rows(int kc, const float* a, int lda, const float* b, float* c, int ldc, int cols, bool accumulate,
+                    const TileEpilogue* epilogue) {
+  __m256 acc[kRows][2];
+  const float* arow[kRows];
+#pragma GCC unroll 6
+  for (int r = 0; r < kRows; ++r) {
+    acc[r][0] = _mm256_setzero_ps();
+    acc[r][1] = _mm256_setzero_ps();
+    arow[r] = a + size_t(r) * lda;
   }
-  if (!bias && !residual && activation == Activation::Identity) return;
-  for (int r = 0; r < rows; ++r) {
-    float* crow = c + size_t(r) * ldc;
-    const float* rrow = residual ? residual + size_t(r) * ldr : nullptr;
-    for (int j = 0; j < cols; j += 8) {
-      __m256i m = tail_mask(std::min(8, cols - j));
-      __m256 v = _mm256_maskload_ps(crow + j, m);
-      if (bias) v = _mm256_add_ps(v, _mm256_maskload_ps(bias + j, m));
-      if (rrow) v = _mm256_add_ps(v, _mm256_maskload_ps(rrow + j, m));
-      _mm256_maskstore_ps(crow + j, m, activate_ps(activation, v));
+  for (int k = 0; k < kc; ++k) {
+    __m256 b0 = _mm256_load_ps(b);
+    __m256 b1 = _mm256_load_ps(b + 8);
+    b += kNr;
+#pragma GCC unroll 6
+    for (int r = 0; r < kRows; ++r) {
+      __m256 av = _mm256_broadcast_ss(arow[r] + k);
+      acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
     }
+  }
+  // Activations without a SIMD form: store with bias/residual/activation left to the scalar epilogue.
+  const TileEpilogue* in_register = epilogue && has_vector_activation(epilogue->activation) ? epilogue : nullptr;
+  __m256i m0 = tail_mask(std::min(cols, 8));
+  __m256i m1 = tail_mask(std::max(cols - 8, 0));
+  __m256 bias0 = _mm256_setzero_ps(), bias1 = _mm256_setzero_ps();
+  if (in_register && in_register->bias) {
+    bias0 = _mm256_maskload_ps(in_register->bias, m0);
+    bias1 = _mm256_maskload_ps(in_register->bias + 8, m1);
+  }
+  const bool full = cols == kNr;
+#pragma GCC unroll 6
+  for (int r = 0; r < kRows; ++r) {
+    const float* residual_row =
+        in_register && in_register->residual ? in_register->residual + size_t(r) * in_register->ldr : nullptr;
+    float* crow = c + size_t(r) * ldc;
+    if (full) {
+      store_row<true>(acc[r][0], acc[r][1], crow, m0, m1, accumulate, in_register, bias0, bias1, residual_row);
+    } else {
+      store_row<false>(acc[r][0], acc[r][1], crow, m0, m1, accumulate, in_register, bias0, bias1, residual_row);
+    }
+  }
+  if (epilogue && !in_register) apply_epilogue_scalar(c, ldc, kRows, cols, *epilogue);
+}
+
+void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
+               bool accumulate, const TileEpilogue* epilogue) {
+  switch (rows) {
+    case 1: gemm_tile_rows<1>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 2: gemm_tile_rows<2>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 3: gemm_tile_rows<3>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 4: gemm_tile_rows<4>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 5: gemm_tile_rows<5>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    default: gemm_tile_rows<6>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
   }
 }
 
 void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {
+  const int full = n & ~7;
+  const __m256i tail = tail_mask(n - full);
   __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
   int i = 0;
-  for (; i + 16 <= n; i += 16) {
+  for (; i + 16 <= full; i += 16) {
     s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
     s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
   }
-  for (; i < n; i += 8) s0 = _mm256_add_ps(s0, _mm256_maskload_ps(x + i, tail_mask(std::min(8, n - i))));
-  float mean = hsum(_mm256_add_ps(s0, s1)) / float(n);
-  __m256 vmean = _mm256_set1_ps(mean);
-  __m256 v0 = _mm256_setzero_ps();
-  for (i = 0; i < n; i += 8) {
-    __m256i m = tail_mask(std::min(8, n - i));
-    __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vmean), _mm256_castsi256_ps(m));
+  for (; i < full; i += 8) s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+  if (full < n) s1 = _mm256_add_ps(s1, _mm256_maskload_ps(x + full, tail));
+  const float mean = hsum(_mm256_add_ps(s0, s1)) / float(n);
+  const __m256 vmean = _mm256_set1_ps(mean);
+  __m256 v0 = _mm256_setzero_ps(), v1 = _mm256_setzero_ps();
+  for (i = 0; i < full; i += 8) {
+    __m256 d = _mm256_sub_ps(_mm256_loadu_ps(x + i), vmean);
     v0 = _mm256_fmadd_ps(d, d, v0);
   }
-  float var = hsum(v0) / float(n);
-  __m256 inv = _mm256_set1_ps(1.0f / std::sqrt(var + eps));
-  for (i = 0; i < n; i += 8) {
-    __m256i m = tail_mask(std::min(8, n - i));
-    __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + i, m), vmean), inv);
-    __m256 out = _mm256_fmadd_ps(d, _mm256_maskload_ps(gamma + i, m), _mm256_maskload_ps(beta + i, m));
-    _mm256_maskstore_ps(y + i, m, out);
+  if (full < n) {
+    __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_maskload_ps(x + full, tail), vmean), _mm256_castsi256_ps(tail));
+    v1 = _mm256_fmadd_ps(d, d, v1);
+  }
+  const float var = hsum(_mm256_add_ps(v0, v1)) / float(n);
+  const __m256 inv = _mm256_set1_ps(1.0f / std::sqrt(var + eps));
+  for (i = 0; i < full; i += 8) {
+    __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_loadu_ps(x + i), vmean), inv);
+    _mm256_storeu_ps(y + i, _mm256_fmadd_ps(d, _mm256_loadu_ps(gamma + i), _mm256_loadu_ps(beta + i)));
+  }
+  if (full < n) {
+    __m256 d = _mm256_mul_ps(_mm256_sub_ps(_mm256_maskload_ps(x + full, tail), vmean), inv);
+    __m256 out = _mm256_fmadd_ps(d, _mm256_maskload_ps(gamma + full, tail), _mm256_maskload_ps(beta + full, tail));
+    _mm256_maskstore_ps(y + full, tail, out);
   }
 }
 
@@ -265,7 +278,8 @@ void attention_scores(const float* q, const float* kt, int padded, int head_dim,
 }
 
 // out[0, width) = sum_j p_j v_j[0, width) for up to 64 columns at a time.
-template <int kVectors>
+// kFull: width is exactly 8 * kVectors (masked loads and stores are slow on some CPUs; avoid them).
+template <int kVectors, bool kFull>
 void attention_weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
   __m256 acc[kVectors];
   for (int c = 0; c < kVectors; ++c) acc[c] = _mm256_setzero_ps();
@@ -274,24 +288,38 @@ void attention_weighted_sum(const float* p, const float* v, int ld, int length, 
     __m256 pj = _mm256_broadcast_ss(p + j);
     const float* vrow = v + size_t(j) * ld;
     for (int c = 0; c < kVectors - 1; ++c) acc[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vrow + 8 * c), acc[c]);
-    acc[kVectors - 1] = _mm256_fmadd_ps(pj, _mm256_maskload_ps(vrow + 8 * (kVectors - 1), tail), acc[kVectors - 1]);
+    __m256 last = kFull ? _mm256_loadu_ps(vrow + 8 * (kVectors - 1)) : _mm256_maskload_ps(vrow + 8 * (kVectors - 1), tail);
+    acc[kVectors - 1] = _mm256_fmadd_ps(pj, last, acc[kVectors - 1]);
   }
   for (int c = 0; c < kVectors - 1; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
-  _mm256_maskstore_ps(out + 8 * (kVectors - 1), tail, acc[kVectors - 1]);
+  if (kFull) {
+    _mm256_storeu_ps(out + 8 * (kVectors - 1), acc[kVectors - 1]);
+  } else {
+    _mm256_maskstore_ps(out + 8 * (kVectors - 1), tail, acc[kVectors - 1]);
+  }
+}
+
+template <int kVectors>
+void weighted_sum_block(const float* p, const float* v, int ld, int length, int width, float* out) {
+  if (width == 8 * kVectors) {
+    attention_weighted_sum<kVectors, true>(p, v, ld, length, width, out);
+  } else {
+    attention_weighted_sum<kVectors, false>(p, v, ld, length, width, out);
+  }
 }
 
 void weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
   for (int c0 = 0; c0 < width; c0 += 64) {
     int w = std::min(64, width - c0);
     switch ((w + 7) / 8) {
-      case 1: attention_weighted_sum<1>(p, v + c0, ld, length, w, out + c0); break;
-      case 2: attention_weighted_sum<2>(p, v + c0, ld, length, w, out + c0); break;
-      case 3: attention_weighted_sum<3>(p, v + c0, ld, length, w, out + c0); break;
-      case 4: attention_weighted_sum<4>(p, v + c0, ld, length, w, out + c0); break;
-      case 5: attention_weighted_sum<5>(p, v + c0, ld, length, w, out + c0); break;
-      case 6: attention_weighted_sum<6>(p, v + c0, ld, length, w, out + c0); break;
-      case 7: attention_weighted_sum<7>(p, v + c0, ld, length, w, out + c0); break;
-      default: attention_weighted_sum<8>(p, v + c0, ld, length, w, out + c0); break;
+      case 1: weighted_sum_block<1>(p, v + c0, ld, length, w, out + c0); break;
+      case 2: weighted_sum_block<2>(p, v + c0, ld, length, w, out + c0); break;
+      case 3: weighted_sum_block<3>(p, v + c0, ld, length, w, out + c0); break;
+      case 4: weighted_sum_block<4>(p, v + c0, ld, length, w, out + c0); break;
+      case 5: weighted_sum_block<5>(p, v + c0, ld, length, w, out + c0); break;
+      case 6: weighted_sum_block<6>(p, v + c0, ld, length, w, out + c0); break;
+      case 7: weighted_sum_block<7>(p, v + c0, ld, length, w, out + c0); break;
+      default: weighted_sum_block<8>(p, v + c0, ld, length, w, out + c0); break;
     }
   }
 }
@@ -329,13 +357,15 @@ void attention(const AttentionArgs& p) {
 }
 
 void tanh_inplace(float* x, int n) {
-  for (int i = 0; i < n; i += 8) {
-    __m256i m = tail_mask(std::min(8, n - i));
+  int i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(x + i, tanh_ps(_mm256_loadu_ps(x + i)));
+  if (i < n) {
+    __m256i m = tail_mask(n - i);
     _mm256_maskstore_ps(x + i, m, tanh_ps(_mm256_maskload_ps(x + i, m)));
   }
 }
 
-const KernelSet kAvx2 = {Isa::Avx2, kMr, kNr, gemm_tile, epilogue, layer_norm, attention, tanh_inplace};
+const KernelSet kAvx2 = {Isa::Avx2, kMr, kNr, gemm_tile, layer_norm, attention, tanh_inplace};
 
 }  // namespace
 

@@ -111,56 +111,76 @@ inline __m512 activate_ps(Activation a, __m512 x) {
   }
 }
 
-void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
-               bool accumulate) {
-  const float* arow[kMr];
+template <int kRows>
+void gemm_tile_rows(int kc, const float* a, int lda, const float* b, float* c, int ldc, int cols, bool accumulate,
+                    const TileEpilogue* epilogue) {
+  __m512 acc[kRows][2];
+  const float* arow[kRows];
 #pragma GCC unroll 12
-  for (int r = 0; r < kMr; ++r) arow[r] = a + size_t(std::min(r, rows - 1)) * lda;
-  __m512 acc[kMr][2];
-#pragma GCC unroll 12
-  for (int r = 0; r < kMr; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int r = 0; r < kRows; ++r) {
+    acc[r][0] = _mm512_setzero_ps();
+    acc[r][1] = _mm512_setzero_ps();
+    arow[r] = a + size_t(r) * lda;
+  }
   for (int k = 0; k < kc; ++k) {
     __m512 b0 = _mm512_load_ps(b);
     __m512 b1 = _mm512_load_ps(b + 16);
     b += kNr;
 #pragma GCC unroll 12
-    for (int r = 0; r < kMr; ++r) {
+    for (int r = 0; r < kRows; ++r) {
       __m512 av = _mm512_set1_ps(arow[r][k]);
       acc[r][0] = _mm512_fmadd_ps(av, b0, acc[r][0]);
       acc[r][1] = _mm512_fmadd_ps(av, b1, acc[r][1]);
     }
   }
-  __mmask16 m0 = tail_mask(std::min(cols, 16));
-  __mmask16 m1 = tail_mask(std::max(cols - 16, 0));
-  for (int r = 0; r < rows; ++r) {
+  const TileEpilogue* in_register = epilogue && has_vector_activation(epilogue->activation) ? epilogue : nullptr;
+  const __mmask16 m0 = tail_mask(std::min(cols, 16));
+  const __mmask16 m1 = tail_mask(std::max(cols - 16, 0));
+  __m512 bias0 = _mm512_setzero_ps(), bias1 = _mm512_setzero_ps();
+  if (in_register && in_register->bias) {
+    bias0 = _mm512_maskz_loadu_ps(m0, in_register->bias);
+    bias1 = _mm512_maskz_loadu_ps(m1, in_register->bias + 16);
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < kRows; ++r) {
     float* crow = c + size_t(r) * ldc;
     __m512 v0 = acc[r][0], v1 = acc[r][1];
     if (accumulate) {
       v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, crow));
       v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, crow + 16));
     }
+    if (in_register) {
+      v0 = _mm512_add_ps(v0, bias0);
+      v1 = _mm512_add_ps(v1, bias1);
+      if (in_register->residual) {
+        const float* rrow = in_register->residual + size_t(r) * in_register->ldr;
+        v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(m0, rrow));
+        v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(m1, rrow + 16));
+      }
+      v0 = activate_ps(in_register->activation, v0);
+      v1 = activate_ps(in_register->activation, v1);
+    }
     _mm512_mask_storeu_ps(crow, m0, v0);
     _mm512_mask_storeu_ps(crow + 16, m1, v1);
   }
+  if (epilogue && !in_register) apply_epilogue_scalar(c, ldc, kRows, cols, *epilogue);
 }
 
-void epilogue(float* c, int ldc, int rows, int cols, const float* bias, const float* residual, int ldr,
-              Activation activation) {
-  if (!has_vector_activation(activation)) {
-    generic_kernels().epilogue(c, ldc, rows, cols, bias, residual, ldr, activation);
-    return;
-  }
-  if (!bias && !residual && activation == Activation::Identity) return;
-  for (int r = 0; r < rows; ++r) {
-    float* crow = c + size_t(r) * ldc;
-    const float* rrow = residual ? residual + size_t(r) * ldr : nullptr;
-    for (int j = 0; j < cols; j += 16) {
-      __mmask16 m = tail_mask(std::min(16, cols - j));
-      __m512 v = _mm512_maskz_loadu_ps(m, crow + j);
-      if (bias) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, bias + j));
-      if (rrow) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, rrow + j));
-      _mm512_mask_storeu_ps(crow + j, m, activate_ps(activation, v));
-    }
+void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
+               bool accumulate, const TileEpilogue* epilogue) {
+  switch (rows) {
+    case 1: gemm_tile_rows<1>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 2: gemm_tile_rows<2>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 3: gemm_tile_rows<3>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 4: gemm_tile_rows<4>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 5: gemm_tile_rows<5>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 6: gemm_tile_rows<6>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 7: gemm_tile_rows<7>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 8: gemm_tile_rows<8>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 9: gemm_tile_rows<9>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 10: gemm_tile_rows<10>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 11: gemm_tile_rows<11>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    default: gemm_tile_rows<12>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
   }
 }
 
@@ -282,7 +302,7 @@ void tanh_inplace(float* x, int n) {
   }
 }
 
-const KernelSet kAvx512 = {Isa::Avx512, kMr, kNr, gemm_tile, epilogue, layer_norm, attention, tanh_inplace};
+const KernelSet kAvx512 = {Isa::Avx512, kMr, kNr, gemm_tile, layer_norm, attention, tanh_inplace};
 
 }  // namespace
 

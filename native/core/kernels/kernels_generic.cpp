@@ -14,7 +14,7 @@ constexpr int kMr = 4;
 constexpr int kNr = 16;
 
 void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
-               bool accumulate) {
+               bool accumulate, const TileEpilogue* epilogue) {
   float acc[kMr][kNr] = {};
   for (int k = 0; k < kc; ++k) {
     const float* bk = b + size_t(k) * kNr;
@@ -27,20 +27,7 @@ void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ld
     float* crow = c + size_t(r) * ldc;
     for (int j = 0; j < cols; ++j) crow[j] = accumulate ? crow[j] + acc[r][j] : acc[r][j];
   }
-}
-
-void epilogue(float* c, int ldc, int rows, int cols, const float* bias, const float* residual, int ldr,
-              Activation activation) {
-  for (int r = 0; r < rows; ++r) {
-    float* crow = c + size_t(r) * ldc;
-    const float* rrow = residual ? residual + size_t(r) * ldr : nullptr;
-    for (int j = 0; j < cols; ++j) {
-      float v = crow[j];
-      if (bias) v += bias[j];
-      if (rrow) v += rrow[j];
-      crow[j] = apply_activation(activation, v);
-    }
-  }
+  if (epilogue) apply_epilogue_scalar(c, ldc, rows, cols, *epilogue);
 }
 
 void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {
@@ -89,9 +76,22 @@ void tanh_inplace(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
 }
 
-const KernelSet kGeneric = {Isa::Generic, kMr, kNr, gemm_tile, epilogue, layer_norm, attention, tanh_inplace};
+const KernelSet kGeneric = {Isa::Generic, kMr, kNr, gemm_tile, layer_norm, attention, tanh_inplace};
 
 }  // namespace
+
+void apply_epilogue_scalar(float* c, int ldc, int rows, int cols, const TileEpilogue& e) {
+  for (int r = 0; r < rows; ++r) {
+    float* crow = c + size_t(r) * ldc;
+    const float* rrow = e.residual ? e.residual + size_t(r) * e.ldr : nullptr;
+    for (int j = 0; j < cols; ++j) {
+      float v = crow[j];
+      if (e.bias) v += e.bias[j];
+      if (rrow) v += rrow[j];
+      crow[j] = apply_activation(e.activation, v);
+    }
+  }
+}
 
 const KernelSet& generic_kernels() { return kGeneric; }
 

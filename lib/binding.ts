@@ -9,7 +9,10 @@ export type NativeIndexArray = Int32Array | BigInt64Array;
 
 export interface NativeForwardInputs {
   batch: number;
+  /** Padded layout: [batch, seqLen]. */
   seqLen: number;
+  /** Packed layout: tokens per row, rows back to back in the arrays (seqLen is then ignored). */
+  lengths?: Int32Array;
   inputIds: NativeIndexArray;
   attentionMask?: NativeIndexArray;
   tokenTypeIds?: NativeIndexArray;
@@ -45,13 +48,84 @@ export interface NativeCpuInfo {
   cores: number;
 }
 
+export interface NativeSpecialToken {
+  token: string;
+  /** -1 when the tokenizer has no such token. */
+  id: number;
+}
+
+export interface NativeTokenizerInfo {
+  kind: 'albert' | 'bert' | 'sentencepiece' | 'tokenizer.json';
+  vocabSize: number;
+  /** -1 when unset. */
+  modelMaxLength: number;
+  source: string;
+  specialTokens: Record<'cls' | 'sep' | 'pad' | 'unk' | 'mask' | 'bos' | 'eos', NativeSpecialToken>;
+  allSpecialIds: Int32Array;
+  specialTokensPerSequence: number;
+  specialTokensPerPair: number;
+}
+
+export interface NativeEncodeOptions {
+  addSpecialTokens?: boolean;
+  maxLength?: number;
+  truncation?: 'none' | 'longest_first' | 'only_first' | 'only_second';
+}
+
+export interface NativeBatchOptions extends NativeEncodeOptions {
+  padding?: 'none' | 'longest' | 'max_length';
+  threads?: number;
+}
+
+export interface NativeEncoding {
+  ids: Int32Array;
+  typeIds: Int32Array;
+  tokens: string[];
+  /** [begin, end) pairs in UTF-16 code units. */
+  offsets: Int32Array;
+  specialTokensMask: Uint8Array;
+}
+
+export interface NativeBatchEncoding {
+  batch: number;
+  seqLen: number;
+  inputIds: Int32Array;
+  attentionMask: Int32Array;
+  tokenTypeIds: Int32Array;
+  lengths: Int32Array;
+}
+
+export interface NativeTokenizer {
+  info(): NativeTokenizerInfo;
+  tokenize(text: string): { tokens: string[]; ids: Int32Array; offsets: Int32Array };
+  encode(text: string, pair: string | undefined, options: NativeEncodeOptions): NativeEncoding;
+  encodeBatch(texts: string[], pairs: string[] | undefined, options: NativeBatchOptions): Promise<NativeBatchEncoding>;
+  encodeBatchSync(texts: string[], pairs: string[] | undefined, options: NativeBatchOptions): NativeBatchEncoding;
+  decode(ids: ArrayLike<number>, skipSpecialTokens: boolean): string;
+  idToToken(id: number): string | null;
+  tokenToId(token: string): number | null;
+  dispose(): void;
+}
+
+export interface NativeTokenizerClass {
+  load(folder: string, source: 'auto' | 'spiece.model' | 'vocab.txt' | 'tokenizer.json'): Promise<NativeTokenizer>;
+  loadFile(path: string, rawSentencePiece: boolean): Promise<NativeTokenizer>;
+}
+
 export interface NativeBinding {
   loadModel(folder: string, options: { threads?: number; kernel?: string }): Promise<NativeModel>;
+  NativeTokenizer: NativeTokenizerClass;
   cpuInfo(): NativeCpuInfo;
   napiVersion: number;
   testing: {
     parseSafetensors(bytes: Uint8Array): number;
     parseConfig(text: string): Record<string, unknown>;
+    /** Parses (and exercises) a serialized SentencePiece ModelProto; returns its piece count. */
+    parseSpieceModel(bytes: Uint8Array): number;
+    /** Parses a vocab.txt; returns its size. */
+    parseVocabTxt(text: string): number;
+    /** Parses a tokenizer_config.json; returns its tokenizer_class. */
+    parseTokenizerConfig(text: string): string;
   };
 }
 

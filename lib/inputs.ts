@@ -19,6 +19,8 @@ export interface Matrix {
   batch: number;
   seqLen: number;
   data: Int32Array | BigInt64Array;
+  /** Set when the input was a ragged number[][]: each row's length before padding with 0 to seqLen. */
+  rowLengths?: Int32Array;
 }
 
 const INT32_MIN = -2147483648;
@@ -54,20 +56,30 @@ function fromFlat(name: string, data: unknown, dims: unknown): Matrix {
   return { batch, seqLen, data: array };
 }
 
-function fromNested(name: string, rows: readonly (readonly unknown[])[]): Matrix {
+function fromNested(name: string, rows: readonly (readonly unknown[])[], allowRagged: boolean): Matrix {
   const batch = rows.length;
-  const seqLen = batch > 0 && Array.isArray(rows[0]) ? rows[0].length : 0;
-  const data = new Int32Array(batch * seqLen);
+  let seqLen = 0;
+  let ragged = false;
   for (let b = 0; b < batch; b++) {
     const row = rows[b];
-    if (!Array.isArray(row)) throw albertError(ErrorCodes.INVALID_INPUT, `${name}[${b}] is not an array`, true);
-    if (row.length !== seqLen) {
-      throw albertError(
-        ErrorCodes.INVALID_INPUT,
-        `${name}[${b}] has ${row.length} elements but ${name}[0] has ${seqLen}: rows must have equal lengths (pad them)`,
-      );
+    if (!Array.isArray(row) && !(row instanceof Int32Array)) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `${name}[${b}] is not an array`, true);
     }
-    for (let t = 0; t < seqLen; t++) {
+    if (b > 0 && row.length !== seqLen) ragged = true;
+    seqLen = Math.max(seqLen, row.length);
+  }
+  if (ragged && !allowRagged) {
+    throw albertError(
+      ErrorCodes.INVALID_INPUT,
+      `${name} rows have different lengths: give inputIds ragged rows (padding is then implied) or pad them`,
+    );
+  }
+  const data = new Int32Array(batch * seqLen);
+  const rowLengths = ragged ? new Int32Array(batch) : undefined;
+  for (let b = 0; b < batch; b++) {
+    const row = rows[b];
+    if (rowLengths) rowLengths[b] = row.length;
+    for (let t = 0; t < row.length; t++) {
       let v: unknown = row[t];
       if (typeof v === 'bigint') v = Number(v);
       if (typeof v === 'boolean') v = v ? 1 : 0;
@@ -80,18 +92,21 @@ function fromNested(name: string, rows: readonly (readonly unknown[])[]): Matrix
       data[b * seqLen + t] = v;
     }
   }
-  return { batch, seqLen, data };
+  return rowLengths ? { batch, seqLen, data, rowLengths } : { batch, seqLen, data };
 }
 
-/** Reads one [batch, seqLen] input in any accepted form. */
-export function toMatrix(name: string, value: unknown): Matrix {
+/**
+ * Reads one [batch, seqLen] input in any accepted form. With `allowRagged`, a number[][] whose rows differ in
+ * length is padded with 0 to the longest row and its lengths are returned.
+ */
+export function toMatrix(name: string, value: unknown, allowRagged = false): Matrix {
   if (value instanceof Tensor) {
     if (!['int32', 'int64', 'uint8', 'bool'].includes(value.dtype)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `${name} must be an int32, int64, uint8 or bool tensor (got ${value.dtype})`, true);
     }
     return fromFlat(name, value.data, value.dims);
   }
-  if (Array.isArray(value)) return fromNested(name, value as unknown[][]);
+  if (Array.isArray(value)) return fromNested(name, value as unknown[][], allowRagged);
   if (value instanceof Int32Array || value instanceof BigInt64Array || value instanceof Uint8Array) {
     const dims = (value as unknown as { dims?: unknown }).dims;
     if (dims === undefined) {
@@ -115,4 +130,22 @@ export function describe(value: unknown): string {
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return (value as object).constructor?.name ?? 'an object';
   return typeof value;
+}
+
+/** A flat list of token values: an Int32Array/BigInt64Array (kept as is) or numbers (converted). */
+export function toFlat(name: string, value: unknown): Int32Array | BigInt64Array {
+  if (value instanceof Int32Array || value instanceof BigInt64Array) return value;
+  if (Array.isArray(value)) {
+    const out = new Int32Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if (typeof v !== 'number' || !Number.isInteger(v)) {
+        throw albertError(ErrorCodes.INVALID_INPUT, `${name}[${i}] = ${String(v)} is not an integer`, true);
+      }
+      if (v < INT32_MIN || v > INT32_MAX) throw albertError(ErrorCodes.INPUT_OUT_OF_RANGE, `${name}[${i}] = ${v} is out of range`);
+      out[i] = v;
+    }
+    return out;
+  }
+  throw albertError(ErrorCodes.INVALID_INPUT, `${name} must be an Int32Array, a BigInt64Array or a number[] (got ${describe(value)})`, true);
 }

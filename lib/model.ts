@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { binding, type NativeForwardInputs, type NativeModel } from './binding';
 import type { AlbertConfig } from './config';
 import { albertError, ErrorCodes } from './errors';
-import { describe, toMatrix, type IndexInput, type Matrix } from './inputs';
+import { planBatches } from './batching';
+import { describe, toFlat, toMatrix, type IndexInput, type Matrix } from './inputs';
 import { Tensor } from './tensor';
 
 /** Which compute kernels to use: the best the CPU supports (`auto`), or one ISA (for testing). */
@@ -16,7 +17,10 @@ export interface FromPretrainedOptions {
 }
 
 export interface ForwardInputs {
-  /** Token ids, [batch, seqLen]. */
+  /**
+   * Token ids, [batch, seqLen]. A `number[][]` may be ragged (rows of different lengths): the rows are then
+   * padded to the longest and the padding is masked (never computed).
+   */
   inputIds: IndexInput;
   /** 1 for tokens to attend to, 0 for padding; default all ones. Padded positions are never computed. */
   attentionMask?: IndexInput;
@@ -47,6 +51,55 @@ export interface AlbertOutput {
   poolerOutput?: Tensor<'float32'>;
   /** With `outputHiddenStates`: num_hidden_layers + 1 tensors of [batch, seqLen, hidden_size]. */
   hiddenStates?: Tensor<'float32'>[];
+}
+
+/** Sequences back to back with their lengths: the layout the engine runs natively (no padding anywhere). */
+export interface PackedInputs {
+  /** Token ids of all sequences, concatenated. Int32Array/BigInt64Array are read in place. */
+  inputIds: Int32Array | BigInt64Array | readonly number[];
+  /** Tokens per sequence; they must add up to the length of inputIds. */
+  lengths: Int32Array | readonly number[];
+  /** Segment ids, same layout as inputIds; default zeros. */
+  tokenTypeIds?: Int32Array | BigInt64Array | readonly number[];
+  /** Position ids, same layout as inputIds; default 0..length-1 within each sequence. */
+  positionIds?: Int32Array | BigInt64Array | readonly number[];
+}
+
+export interface PackedOutput {
+  /** [totalTokens, hidden_size]: sequence b occupies rows offsets[b] .. offsets[b+1]-1. */
+  lastHiddenState: Tensor<'float32'>;
+  /** [sequences, hidden_size]; absent when the checkpoint has no pooler. A zero-length sequence pools a zero state. */
+  poolerOutput?: Tensor<'float32'>;
+  /** With `outputHiddenStates`: num_hidden_layers + 1 tensors of [totalTokens, hidden_size]. */
+  hiddenStates?: Tensor<'float32'>[];
+  /** sequences + 1 row offsets into the outputs. */
+  offsets: Int32Array;
+}
+
+/** One sequence for forwardMany(): its token ids, or ids with segment and position ids. */
+export type SequenceInput =
+  | readonly number[]
+  | Int32Array
+  | {
+      inputIds: readonly number[] | Int32Array;
+      tokenTypeIds?: readonly number[] | Int32Array;
+      positionIds?: readonly number[] | Int32Array;
+    };
+
+export interface ForwardManyOptions {
+  /** Tokens per native call (default 16384). Larger batches use more memory; every batch keeps all cores busy. */
+  tokenBudget?: number;
+  /** Called after each batch with the number of sequences done and the total. */
+  onProgress?: (done: number, total: number) => void;
+  /** Stops before the next batch; the Promise rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface SequenceOutput {
+  /** [length, hidden_size]: a view into the batch's output (no copy). */
+  lastHiddenState: Tensor<'float32'>;
+  /** [hidden_size]; absent when the checkpoint has no pooler. */
+  poolerOutput?: Tensor<'float32'>;
 }
 
 /** Facts about a loaded model's engine. */
@@ -130,16 +183,24 @@ export class AlbertModel {
       throw albertError(ErrorCodes.INVALID_INPUT, `options must be an object (got ${describe(options)})`, true);
     }
     if (inputs.inputIds === undefined) throw albertError(ErrorCodes.INVALID_INPUT, 'inputs.inputIds is required', true);
-    const ids = toMatrix('inputIds', inputs.inputIds);
+    const ids = toMatrix('inputIds', inputs.inputIds, true);
     const request: NativeForwardInputs = { batch: ids.batch, seqLen: ids.seqLen, inputIds: ids.data };
     const optional = ['attentionMask', 'tokenTypeIds', 'positionIds'] as const;
     for (const name of optional) {
       const value = inputs[name];
       if (value === undefined || value === null) continue;
-      const matrix = toMatrix(name, value);
+      const matrix = toMatrix(name, value, ids.rowLengths !== undefined);
       sameDims(ids, matrix, name);
+      if (ids.rowLengths && matrix.rowLengths) {
+        const row = ids.rowLengths.findIndex((length, b) => matrix.rowLengths![b] !== length);
+        if (row >= 0) {
+          throw albertError(ErrorCodes.INVALID_INPUT, `${name}[${row}] has ${matrix.rowLengths[row]} elements but inputIds[${row}] has ${ids.rowLengths[row]}`);
+        }
+      }
+      if (ids.rowLengths && name === 'attentionMask') checkMaskCoversRows(matrix, ids.rowLengths);
       request[name] = matrix.data;
     }
+    if (ids.rowLengths && !request.attentionMask) request.attentionMask = maskFromLengths(ids.rowLengths, ids.seqLen);
 
     const { batch, seqLen } = ids;
     const hidden = this.config.hidden_size;
@@ -167,6 +228,96 @@ export class AlbertModel {
   }
 
   /**
+   * Runs sequences given back to back with their lengths: the engine's native layout, with no padding in the
+   * inputs, the computation or the outputs. Outputs are [totalTokens, hidden_size].
+   */
+  async forwardPacked(inputs: PackedInputs, options: Pick<ForwardOptions, 'outputHiddenStates'> = {}): Promise<PackedOutput> {
+    const native = this.#requireNative();
+    if (inputs === null || typeof inputs !== 'object') {
+      throw albertError(ErrorCodes.INVALID_INPUT, `forwardPacked() needs an inputs object (got ${describe(inputs)})`, true);
+    }
+    const ids = toFlat('inputIds', inputs.inputIds);
+    const lengths = inputs.lengths instanceof Int32Array ? inputs.lengths : toFlat('lengths', inputs.lengths);
+    if (!(lengths instanceof Int32Array)) throw albertError(ErrorCodes.INVALID_INPUT, 'lengths must be an Int32Array or number[]', true);
+    const offsets = new Int32Array(lengths.length + 1);
+    for (let b = 0; b < lengths.length; b++) {
+      if (lengths[b] < 0) throw albertError(ErrorCodes.INVALID_INPUT, `lengths[${b}] = ${lengths[b]} is negative`);
+      offsets[b + 1] = offsets[b] + lengths[b];
+    }
+    const total = offsets[lengths.length];
+    if (ids.length !== total) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `inputIds has ${ids.length} tokens but lengths add up to ${total}`);
+    }
+    const request: NativeForwardInputs = { batch: lengths.length, seqLen: 0, lengths, inputIds: ids };
+    for (const name of ['tokenTypeIds', 'positionIds'] as const) {
+      const value = inputs[name];
+      if (value === undefined || value === null) continue;
+      const flat = toFlat(name, value);
+      if (flat.length !== total) throw albertError(ErrorCodes.INVALID_INPUT, `${name} has ${flat.length} elements, inputIds has ${total}`);
+      request[name] = flat;
+    }
+    const hidden = this.config.hidden_size;
+    const lastHiddenState = Tensor.zeros('float32', [total, hidden]);
+    const poolerOutput = this.#info.hasPooler ? Tensor.zeros('float32', [lengths.length, hidden]) : undefined;
+    const hiddenStates = options.outputHiddenStates
+      ? Array.from({ length: this.config.num_hidden_layers + 1 }, () => Tensor.zeros('float32', [total, hidden]))
+      : undefined;
+    await native.forward(request, {
+      lastHiddenState: lastHiddenState.data,
+      poolerOutput: poolerOutput?.data,
+      hiddenStates: hiddenStates?.map((t) => t.data),
+    });
+    const result: PackedOutput = { lastHiddenState, offsets };
+    if (poolerOutput) result.poolerOutput = poolerOutput;
+    if (hiddenStates) result.hiddenStates = hiddenStates;
+    return result;
+  }
+
+  /**
+   * The batching helper for large jobs: sorts the sequences by length, packs them into native calls of at most
+   * `tokenBudget` tokens (no padding), and returns one output per sequence in input order.
+   */
+  async forwardMany(sequences: readonly SequenceInput[], options: ForwardManyOptions = {}): Promise<SequenceOutput[]> {
+    this.#requireNative();
+    if (!Array.isArray(sequences)) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `forwardMany() needs an array of sequences (got ${describe(sequences)})`, true);
+    }
+    const { tokenBudget = 16384, onProgress, signal } = options;
+    const items = sequences.map((s, i) => normalizeSequence(s, i));
+    const { batches } = planBatches(items.map((s) => s.inputIds.length), tokenBudget);
+    const results: SequenceOutput[] = new Array(items.length);
+    const hidden = this.config.hidden_size;
+    let done = 0;
+    for (const batch of batches) {
+      signal?.throwIfAborted();
+      const lengths = Int32Array.from(batch, (i) => items[i].inputIds.length);
+      const inputIds = concat(batch.map((i) => items[i].inputIds));
+      const packed: PackedInputs = { inputIds, lengths };
+      if (batch.some((i) => items[i].tokenTypeIds)) {
+        packed.tokenTypeIds = concat(batch.map((i) => items[i].tokenTypeIds ?? new Int32Array(items[i].inputIds.length)));
+      }
+      if (batch.some((i) => items[i].positionIds)) {
+        packed.positionIds = concat(batch.map((i) => items[i].positionIds ?? Int32Array.from(items[i].inputIds, (_, t) => t)));
+      }
+      const out = await this.forwardPacked(packed);
+      batch.forEach((index, b) => {
+        const begin = out.offsets[b] * hidden;
+        const end = out.offsets[b + 1] * hidden;
+        const result: SequenceOutput = {
+          lastHiddenState: new Tensor('float32', out.lastHiddenState.data.subarray(begin, end), [lengths[b], hidden]),
+        };
+        if (out.poolerOutput) {
+          result.poolerOutput = new Tensor('float32', out.poolerOutput.data.subarray(b * hidden, (b + 1) * hidden), [hidden]);
+        }
+        results[index] = result;
+      });
+      done += batch.length;
+      onProgress?.(done, items.length);
+    }
+    return results;
+  }
+
+  /**
    * Releases the weights. Forwards already running finish normally; later calls throw ERR_ALBERT_DISPOSED.
    * Calling it twice is harmless.
    */
@@ -187,6 +338,64 @@ export class AlbertModel {
     if (!this.#native) throw albertError(ErrorCodes.DISPOSED, 'the model has been disposed');
     return this.#native;
   }
+}
+
+interface NormalizedSequence {
+  inputIds: Int32Array;
+  tokenTypeIds?: Int32Array;
+  positionIds?: Int32Array;
+}
+
+function int32(name: string, value: unknown): Int32Array {
+  const flat = toFlat(name, value);
+  if (flat instanceof BigInt64Array) throw albertError(ErrorCodes.INVALID_INPUT, `${name} must be an Int32Array or number[]`, true);
+  return flat;
+}
+
+function normalizeSequence(sequence: SequenceInput, index: number): NormalizedSequence {
+  if (Array.isArray(sequence) || sequence instanceof Int32Array) return { inputIds: int32(`sequences[${index}]`, sequence) };
+  if (sequence === null || typeof sequence !== 'object' || !('inputIds' in sequence)) {
+    throw albertError(ErrorCodes.INVALID_INPUT, `sequences[${index}] must be token ids or { inputIds, ... } (got ${describe(sequence)})`, true);
+  }
+  const inputIds = int32(`sequences[${index}].inputIds`, sequence.inputIds);
+  const out: NormalizedSequence = { inputIds };
+  for (const name of ['tokenTypeIds', 'positionIds'] as const) {
+    const value = sequence[name];
+    if (value === undefined) continue;
+    const flat = int32(`sequences[${index}].${name}`, value);
+    if (flat.length !== inputIds.length) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `sequences[${index}].${name} has ${flat.length} elements, inputIds has ${inputIds.length}`);
+    }
+    out[name] = flat;
+  }
+  return out;
+}
+
+function concat(parts: Int32Array[]): Int32Array {
+  const out = new Int32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.length;
+  }
+  return out;
+}
+
+/** A mask given with ragged ids may not attend to positions past a row's end (there is no token there). */
+function checkMaskCoversRows(mask: Matrix, lengths: Int32Array): void {
+  for (let b = 0; b < lengths.length; b++) {
+    for (let t = lengths[b]; t < mask.seqLen; t++) {
+      if (Number(mask.data[b * mask.seqLen + t]) !== 0) {
+        throw albertError(ErrorCodes.INVALID_INPUT, `attentionMask[${b}][${t}] is set but inputIds[${b}] has only ${lengths[b]} tokens`);
+      }
+    }
+  }
+}
+
+function maskFromLengths(lengths: Int32Array, seqLen: number): Int32Array {
+  const mask = new Int32Array(lengths.length * seqLen);
+  lengths.forEach((length, b) => mask.fill(1, b * seqLen, b * seqLen + length));
+  return mask;
 }
 
 function sameDims(reference: Matrix, other: Matrix, name: string): void {

@@ -135,7 +135,7 @@ describe('forward errors', () => {
   });
   it('dims that disagree with the data length', async () => {
     await rejectsWith(model.forward({ inputIds: { data: new Int32Array(5), dims: [2, 3] } }), ErrorCodes.INVALID_INPUT, '5 elements', '[2, 3]');
-    await rejectsWith(model.forward({ inputIds: [[2, 3, 4], [2, 3]] }), ErrorCodes.INVALID_INPUT, 'inputIds[1]');
+    await rejectsWith(model.forward({ inputIds: [[2, 3, 4], [2, 3]], attentionMask: [[1, 1, 1], [1, 1, 1]] }), ErrorCodes.INVALID_INPUT, 'attentionMask[1]');
     await rejectsWith(model.forward({ inputIds: [[2, 3]], attentionMask: [[1, 1, 1]] }), ErrorCodes.INVALID_INPUT, 'attentionMask', 'dims');
     await rejectsWith(model.forward({ inputIds: { data: new Int32Array(6), dims: [2, 3, 1] } }), ErrorCodes.INVALID_INPUT, 'dims');
     assert.throws(() => new Tensor('int32', new Int32Array(5), [2, 3]), { code: ErrorCodes.INVALID_INPUT });

@@ -1,5 +1,8 @@
 #include "model_wrap.h"
 
+#include <memory>
+#include <vector>
+
 #include "addon_data.h"
 #include "error.h"
 #include "errors.h"
@@ -94,11 +97,33 @@ Napi::Value ModelWrap::forward(const Napi::CallbackInfo& info) {
   const albert::AlbertConfig& config = model->config();
 
   albert::ForwardInputs in;
+  auto row_lengths = std::make_shared<std::vector<int32_t>>();
   in.batch = read_int(inputs, "batch", 0, 1 << 24, -1);
-  in.seq_len = read_int(inputs, "seqLen", 0, 1 << 24, -1);
-  if (in.batch < 0 || in.seq_len < 0) throw_error(env, albert::code::kInvalidInput, "batch and seqLen are required", true);
-  const size_t cells = size_t(in.batch) * size_t(in.seq_len);
-  if (cells > (size_t(1) << 31)) throw_error(env, albert::code::kInvalidInput, "batch * seqLen is too large");
+  Napi::Value lengths = inputs.Get("lengths");
+  size_t cells = 0;
+  if (lengths.IsUndefined() || lengths.IsNull()) {
+    // Padded layout: [batch][seqLen].
+    in.seq_len = read_int(inputs, "seqLen", 0, 1 << 24, -1);
+    if (in.batch < 0 || in.seq_len < 0) throw_error(env, albert::code::kInvalidInput, "batch and seqLen are required", true);
+    cells = size_t(in.batch) * size_t(in.seq_len);
+  } else {
+    // Packed layout: rows back to back, row b with lengths[b] tokens.
+    if (in.batch < 0) throw_error(env, albert::code::kInvalidInput, "batch is required", true);
+    if (!lengths.IsTypedArray() || lengths.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array ||
+        lengths.As<Napi::Int32Array>().ElementLength() != size_t(in.batch)) {
+      throw_error(env, albert::code::kInvalidInput, "lengths must be an Int32Array with one entry per row", true);
+    }
+    // Copied: the element count derived from it must not change while the job runs.
+    Napi::Int32Array array = lengths.As<Napi::Int32Array>();
+    row_lengths->assign(array.Data(), array.Data() + array.ElementLength());
+    row_lengths->push_back(0);  // keeps data() non-null for an empty batch
+    in.row_lengths = row_lengths->data();
+    for (size_t b = 0; b < array.ElementLength(); ++b) {
+      if (array[b] < 0) throw_error(env, albert::code::kInvalidInput, "lengths[" + std::to_string(b) + "] is negative");
+      cells += size_t(array[b]);
+    }
+  }
+  if (cells > (size_t(1) << 31)) throw_error(env, albert::code::kInvalidInput, "the batch holds too many tokens");
   in.input_ids = read_index_array(inputs, "inputIds", cells, true);
   in.attention_mask = read_index_array(inputs, "attentionMask", cells, false);
   in.token_type_ids = read_index_array(inputs, "tokenTypeIds", cells, false);
@@ -133,8 +158,8 @@ Napi::Value ModelWrap::forward(const Napi::CallbackInfo& info) {
     return deferred.Promise();
   }
   return PromiseWorker::start(
-      env, "albert-node:forward", [model, in, out] { model->forward(in, out); }, nullptr,
-      {info.This(), inputs, outputs, hidden});
+      env, "albert-node:forward", [model, in, out, row_lengths] { model->forward(in, out); }, nullptr,
+      {info.This(), inputs, outputs, hidden, lengths});
 }
 
 Napi::Value ModelWrap::dispose(const Napi::CallbackInfo& info) {

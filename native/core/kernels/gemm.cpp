@@ -27,7 +27,7 @@ PackedWeight::PackedWeight(const KernelSet& kernels, const float* w, int n, int 
   }
 }
 
-void gemm(Team& team, const KernelSet& kernels, int m, const float* a, int lda, const PackedWeight& w, float* c,
+void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int lda, const PackedWeight& w, float* c,
           int ldc, const GemmEpilogue& epilogue) {
   if (m <= 0) return;
   const int n = w.n();

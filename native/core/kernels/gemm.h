@@ -4,7 +4,7 @@
 
 #include "kernels/kernel_set.h"
 #include "runtime/aligned_buffer.h"
-#include "runtime/thread_pool.h"
+#include "runtime/executor.h"
 
 namespace albert {
 
@@ -37,7 +37,7 @@ struct GemmEpilogue {
 
 // C[m][n] = act(A[m][k] * W^T + bias + residual). A rows are lda apart, C rows ldc apart. C must not alias
 // A; it may alias the residual only when ldc == ldr.
-void gemm(Team& team, const KernelSet& kernels, int m, const float* a, int lda, const PackedWeight& w, float* c,
+void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int lda, const PackedWeight& w, float* c,
           int ldc, const GemmEpilogue& epilogue);
 
 }  // namespace albert

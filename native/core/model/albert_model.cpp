@@ -1,29 +1,35 @@
 #include "model/albert_model.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 
 #include "error.h"
 #include "io/mapped_file.h"
+#include "model/token_batch.h"
+#include "runtime/executor.h"
 #include "runtime/thread_pool.h"
 
 namespace albert {
 
-// Scratch memory of one forward pass, kept between calls so steady-state forwards do not allocate.
+// Scratch memory of one chunk, kept between calls so steady-state forwards do not allocate.
+struct ChunkWorkspace {
+  AlignedBuffer<float> embeddings;         // [tokens][E]
+  AlignedBuffer<float> hidden;             // [tokens][H]
+  AlignedBuffer<float> work;               // [tokens][max(3H, intermediate)]: Q|K|V, later the FFN activations
+  AlignedBuffer<float> context;            // [tokens][H]
+  AlignedBuffer<float> attention;          // [tokens][H]: LayerNorm(hidden + attention output)
+  AlignedBuffer<float> attention_scratch;  // per executor thread
+  int64_t scratch_per_thread = 0;
+  AlignedBuffer<float> pooler_input;       // [rows][H]
+};
+
+// Scratch of one forward pass: the flattened batch and one chunk workspace per thread.
 struct Workspace {
-  AlignedBuffer<float> embeddings;    // [tokens][E]
-  AlignedBuffer<float> hidden;        // [tokens][H]
-  AlignedBuffer<float> qkv;           // [tokens][3H]
-  AlignedBuffer<float> context;       // [tokens][H]
-  AlignedBuffer<float> attention;     // [tokens][H]: LayerNorm(hidden + attention output)
-  AlignedBuffer<float> intermediate;  // [tokens][intermediate]
-  AlignedBuffer<float> attention_scratch;  // per thread
-  AlignedBuffer<float> pooler_input;  // [batch][H]
-  std::vector<int32_t> token_index;   // packed token -> b * seq_len + t
-  std::vector<int32_t> row_start;     // per row: first packed token
-  std::vector<int32_t> row_length;    // per row: packed tokens
-  std::vector<int32_t> packed_of;     // b * seq_len + t -> packed token or -1
+  TokenBatch batch;
+  std::vector<ChunkWorkspace> chunks;
 };
 
 namespace {
@@ -32,7 +38,7 @@ std::string element_name(const char* input, int seq_len, size_t flat) {
   return std::string(input) + "[" + std::to_string(flat / size_t(seq_len)) + "][" + std::to_string(flat % size_t(seq_len)) + "]";
 }
 
-void layer_norm_rows(Team& team, const KernelSet& k, const float* x, float* y, int rows, int n,
+void layer_norm_rows(Executor& team, const KernelSet& k, const float* x, float* y, int rows, int n,
                      const LayerNormWeights& ln, float eps) {
   team.parallel_for(rows, [&](int64_t begin, int64_t end, int) {
     for (int64_t r = begin; r < end; ++r) {
@@ -78,50 +84,229 @@ void AlbertModel::return_workspace(std::unique_ptr<Workspace> workspace) const {
   free_workspaces_.push_back(std::move(workspace));
 }
 
+size_t ForwardInputs::element_count() const {
+  if (!packed()) return size_t(batch) * size_t(seq_len);
+  size_t total = 0;
+  for (int b = 0; b < batch; ++b) total += size_t(row_lengths[b] > 0 ? row_lengths[b] : 0);
+  return total;
+}
+
 void AlbertModel::validate(const ForwardInputs& in) const {
   if (in.batch < 0 || in.seq_len < 0) fail(code::kInvalidInput, "inputIds dims must be non-negative");
   if (!in.input_ids.present()) fail(code::kInvalidInput, "inputIds is required");
-  const size_t count = size_t(in.batch) * size_t(in.seq_len);
-  if (!in.position_ids.present() && in.seq_len > config_.max_position_embeddings) {
+  const int max_positions = config_.max_position_embeddings;
+  // Names the element at flat index i: [row][position] in either layout.
+  std::vector<size_t> packed_row_start;
+  if (in.packed()) {
+    if (in.attention_mask.present()) fail(code::kInvalidInput, "attentionMask cannot be combined with lengths");
+    size_t start = 0;
+    for (int b = 0; b < in.batch; ++b) {
+      int length = in.row_lengths[b];
+      if (length < 0) fail(code::kInvalidInput, "lengths[" + std::to_string(b) + "] = " + std::to_string(length) + " is negative");
+      if (!in.position_ids.present() && length > max_positions) {
+        fail(code::kSequenceTooLong, "sequence " + std::to_string(b) + " has " + std::to_string(length) +
+                                         " tokens, more than max_position_embeddings " + std::to_string(max_positions));
+      }
+      packed_row_start.push_back(start);
+      start += size_t(length);
+    }
+  } else if (!in.position_ids.present() && in.seq_len > max_positions) {
     fail(code::kSequenceTooLong, "sequence length " + std::to_string(in.seq_len) +
-                                     " exceeds max_position_embeddings " +
-                                     std::to_string(config_.max_position_embeddings));
+                                     " exceeds max_position_embeddings " + std::to_string(max_positions));
   }
+  auto name = [&](const char* input, size_t i) {
+    if (!in.packed()) return element_name(input, in.seq_len, i);
+    size_t row = size_t(std::upper_bound(packed_row_start.begin(), packed_row_start.end(), i) - packed_row_start.begin()) - 1;
+    return std::string(input) + "[" + std::to_string(row) + "][" + std::to_string(i - packed_row_start[row]) + "]";
+  };
+  const size_t count = in.element_count();
   for (size_t i = 0; i < count; ++i) {
     int64_t id = in.input_ids.at(i);
     if (id < 0 || id >= config_.vocab_size) {
-      fail(code::kInputOutOfRange, element_name("inputIds", in.seq_len, i) + " = " + std::to_string(id) +
+      fail(code::kInputOutOfRange, name("inputIds", i) + " = " + std::to_string(id) +
                                        " is outside the vocabulary [0, " + std::to_string(config_.vocab_size) + ")");
     }
   }
   if (in.attention_mask.present()) {
     for (size_t i = 0; i < count; ++i) {
       int64_t m = in.attention_mask.at(i);
-      if (m != 0 && m != 1) {
-        fail(code::kInputOutOfRange, element_name("attentionMask", in.seq_len, i) + " = " + std::to_string(m) +
-                                         " must be 0 or 1");
-      }
+      if (m != 0 && m != 1) fail(code::kInputOutOfRange, name("attentionMask", i) + " = " + std::to_string(m) + " must be 0 or 1");
     }
   }
   if (in.token_type_ids.present()) {
     for (size_t i = 0; i < count; ++i) {
       int64_t t = in.token_type_ids.at(i);
       if (t < 0 || t >= config_.type_vocab_size) {
-        fail(code::kInputOutOfRange, element_name("tokenTypeIds", in.seq_len, i) + " = " + std::to_string(t) +
-                                         " is outside [0, " + std::to_string(config_.type_vocab_size) +
-                                         ") (type_vocab_size)");
+        fail(code::kInputOutOfRange, name("tokenTypeIds", i) + " = " + std::to_string(t) + " is outside [0, " +
+                                         std::to_string(config_.type_vocab_size) + ") (type_vocab_size)");
       }
     }
   }
   if (in.position_ids.present()) {
     for (size_t i = 0; i < count; ++i) {
       int64_t p = in.position_ids.at(i);
-      if (p < 0 || p >= config_.max_position_embeddings) {
-        fail(code::kSequenceTooLong, element_name("positionIds", in.seq_len, i) + " = " + std::to_string(p) +
-                                         " is outside [0, " + std::to_string(config_.max_position_embeddings) +
-                                         ") (max_position_embeddings)");
+      if (p < 0 || p >= max_positions) {
+        fail(code::kSequenceTooLong, name("positionIds", i) + " = " + std::to_string(p) + " is outside [0, " +
+                                         std::to_string(max_positions) + ") (max_position_embeddings)");
       }
     }
+  }
+}
+
+namespace {
+
+// Tokens per chunk: small enough that a chunk's activations stay in cache next to the shared layer's
+// weights, large enough that each weight panel is reused by many rows. ALBERT_NODE_CHUNK_TOKENS overrides.
+int chunk_budget() {
+  static const int budget = [] {
+    const char* env = std::getenv("ALBERT_NODE_CHUNK_TOKENS");
+    int value = env ? std::atoi(env) : 0;
+    return value > 0 ? value : 192;
+  }();
+  return budget;
+}
+
+}  // namespace
+
+void AlbertModel::write_states(Executor& exec, const TokenBatch& batch, const Chunk& chunk, const float* hidden,
+                               float* dst) const {
+  const int h = config_.hidden_size;
+  if (batch.packed) {
+    std::memcpy(dst + size_t(chunk.token_begin) * h, hidden, sizeof(float) * size_t(chunk.tokens()) * h);
+    return;
+  }
+  // Padded layout: every cell of the chunk's rows, zeros where the mask hides the position.
+  const int64_t first_cell = int64_t(chunk.row_begin) * batch.seq_len;
+  const int64_t cells = int64_t(chunk.row_end - chunk.row_begin) * batch.seq_len;
+  exec.parallel_for(cells, [&](int64_t begin, int64_t end, int) {
+    for (int64_t c = first_cell + begin; c < first_cell + end; ++c) {
+      int32_t token = batch.token_of_cell[size_t(c)];
+      float* row = dst + size_t(c) * h;
+      if (token < 0) {
+        std::memset(row, 0, sizeof(float) * size_t(h));
+      } else {
+        std::memcpy(row, hidden + size_t(token - chunk.token_begin) * h, sizeof(float) * size_t(h));
+      }
+    }
+  });
+}
+
+void AlbertModel::run_layer(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
+                            const AlbertLayerWeights& lw) const {
+  const int n = chunk.tokens();
+  const int h = config_.hidden_size;
+  const int inter = config_.intermediate_size;
+  const int heads = config_.num_attention_heads;
+  const int head_dim = config_.head_dim();
+  const float eps = float(config_.layer_norm_eps);
+  const KernelSet& k = kernels_;
+  float* qkv = ws.work.data();
+  gemm(exec, k, n, ws.hidden.data(), h, lw.qkv, qkv, 3 * h, {lw.qkv_bias.data(), nullptr, 0, Activation::Identity});
+
+  // Attention per (sequence, head); query rows are split when there are fewer pairs than threads need.
+  const int rows = chunk.row_end - chunk.row_begin;
+  const int pairs = rows * heads;
+  const int splits = exec.size() > 1 ? std::max(1, (2 * exec.size() + pairs - 1) / std::max(pairs, 1)) : 1;
+  const float scale = 1.0f / std::sqrt(float(head_dim));
+  exec.parallel_for(int64_t(pairs) * splits, [&](int64_t begin, int64_t end, int thread) {
+    float* scratch = ws.attention_scratch.data() + size_t(thread) * size_t(ws.scratch_per_thread);
+    for (int64_t item = begin; item < end; ++item) {
+      int pair = int(item / splits);
+      int split = int(item % splits);
+      int row = chunk.row_begin + pair / heads;
+      int head = pair % heads;
+      int length = batch.row_length[size_t(row)];
+      if (length == 0) continue;
+      int per_split = (length + splits - 1) / splits;
+      int query_begin = std::min(length, split * per_split);
+      int query_end = std::min(length, query_begin + per_split);
+      if (query_begin >= query_end) continue;
+      size_t start = size_t(batch.row_start[size_t(row)] - chunk.token_begin);
+      const float* q = qkv + start * 3 * h + size_t(head) * head_dim;
+      AttentionArgs args;
+      args.q = q;
+      args.k = q + h;
+      args.v = q + 2 * h;
+      args.ld_qkv = 3 * h;
+      args.out = ws.context.data() + start * h + size_t(head) * head_dim;
+      args.ld_out = h;
+      args.length = length;
+      args.query_begin = query_begin;
+      args.query_end = query_end;
+      args.head_dim = head_dim;
+      args.scale = scale;
+      args.scratch = scratch;
+      k.attention(args);
+    }
+  });
+  gemm(exec, k, n, ws.context.data(), h, lw.attention_output, ws.attention.data(), h,
+       {lw.attention_output_bias.data(), ws.hidden.data(), h, Activation::Identity});
+  layer_norm_rows(exec, k, ws.attention.data(), ws.attention.data(), n, h, lw.attention_norm, eps);
+  float* intermediate = ws.work.data();  // Q, K and V are no longer needed
+  gemm(exec, k, n, ws.attention.data(), h, lw.ffn, intermediate, inter, {lw.ffn_bias.data(), nullptr, 0, config_.activation});
+  gemm(exec, k, n, intermediate, inter, lw.ffn_output, ws.hidden.data(), h,
+       {lw.ffn_output_bias.data(), ws.attention.data(), h, Activation::Identity});
+  layer_norm_rows(exec, k, ws.hidden.data(), ws.hidden.data(), n, h, lw.output_norm, eps);
+}
+
+void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
+                            const ForwardOutputs& out) const {
+  const int n = chunk.tokens();
+  const int e = config_.embedding_size;
+  const int h = config_.hidden_size;
+  const float eps = float(config_.layer_norm_eps);
+  const KernelSet& k = kernels_;
+  const int rows = chunk.row_end - chunk.row_begin;
+
+  ws.embeddings.ensure(size_t(n) * e);
+  ws.hidden.ensure(size_t(n) * h);
+  ws.work.ensure(size_t(n) * size_t(std::max(3 * h, config_.intermediate_size)));
+  ws.context.ensure(size_t(n) * h);
+  ws.attention.ensure(size_t(n) * h);
+  ws.scratch_per_thread = (attention_scratch_floats(chunk.max_length, config_.head_dim()) + 15) / 16 * 16;
+  ws.attention_scratch.ensure(size_t(ws.scratch_per_thread) * size_t(exec.size()));
+
+  if (n > 0) {
+    // Embeddings: word + token type + position (transformers' order), then LayerNorm, at width E.
+    exec.parallel_for(n, [&](int64_t begin, int64_t end, int) {
+      for (int64_t i = begin; i < end; ++i) {
+        size_t token = size_t(chunk.token_begin + i);
+        const float* word = weights_.word_embeddings.data() + size_t(batch.ids[token]) * e;
+        const float* type_row = weights_.token_type_embeddings.data() + size_t(batch.types[token]) * e;
+        const float* pos_row = weights_.position_embeddings.data() + size_t(batch.positions[token]) * e;
+        float* dst = ws.embeddings.data() + size_t(i) * e;
+        for (int j = 0; j < e; ++j) dst[j] = (word[j] + type_row[j]) + pos_row[j];
+        k.layer_norm(dst, dst, e, weights_.embedding_norm.gamma.data(), weights_.embedding_norm.beta.data(), eps);
+      }
+    });
+    gemm(exec, k, n, ws.embeddings.data(), e, weights_.embedding_projection, ws.hidden.data(), h,
+         {weights_.embedding_projection_bias.data(), nullptr, 0, Activation::Identity});
+  }
+  if (!out.hidden_states.empty()) write_states(exec, batch, chunk, ws.hidden.data(), out.hidden_states[0]);
+  for (int layer = 0; layer < config_.num_hidden_layers; ++layer) {
+    if (n > 0) {
+      for (const AlbertLayerWeights& lw : weights_.groups[size_t(config_.group_for_layer(layer))]) {
+        run_layer(exec, batch, chunk, ws, lw);
+      }
+    }
+    if (!out.hidden_states.empty()) write_states(exec, batch, chunk, ws.hidden.data(), out.hidden_states[size_t(layer) + 1]);
+  }
+  write_states(exec, batch, chunk, ws.hidden.data(), out.last_hidden_state);
+
+  if (out.pooler_output && weights_.has_pooler && rows > 0) {
+    // Pooler: dense + tanh on each row's first position (a zero state when that position is padding).
+    ws.pooler_input.ensure(size_t(rows) * h);
+    for (int r = 0; r < rows; ++r) {
+      int row = chunk.row_begin + r;
+      float* dst = ws.pooler_input.data() + size_t(r) * h;
+      if (batch.pooled_row[size_t(row)]) {
+        std::memcpy(dst, ws.hidden.data() + size_t(batch.row_start[size_t(row)] - chunk.token_begin) * h, sizeof(float) * size_t(h));
+      } else {
+        std::memset(dst, 0, sizeof(float) * size_t(h));
+      }
+    }
+    gemm(exec, k, rows, ws.pooler_input.data(), h, weights_.pooler, out.pooler_output + size_t(chunk.row_begin) * h, h,
+         {weights_.pooler_bias.data(), nullptr, 0, Activation::Tanh});
   }
 }
 
@@ -130,166 +315,47 @@ void AlbertModel::forward(const ForwardInputs& in, const ForwardOutputs& out) co
   if (!out.hidden_states.empty() && out.hidden_states.size() != size_t(config_.num_hidden_layers) + 1) {
     fail(code::kInternal, "hidden_states needs num_hidden_layers + 1 buffers");
   }
-  const int batch = in.batch;
-  const int seq = in.seq_len;
-  const int e = config_.embedding_size;
-  const int h = config_.hidden_size;
-  const int inter = config_.intermediate_size;
-  const int heads = config_.num_attention_heads;
-  const int head_dim = config_.head_dim();
-  const float eps = float(config_.layer_norm_eps);
-  const KernelSet& k = kernels_;
-
   struct WorkspaceReturn {
     const AlbertModel* model;
     std::unique_ptr<Workspace> ws;
     ~WorkspaceReturn() { model->return_workspace(std::move(ws)); }
   } holder{this, take_workspace()};
   Workspace& ws = *holder.ws;
-
-  // Pack the attended tokens of every row contiguously; everything below runs on these only.
-  const size_t cells = size_t(batch) * size_t(seq);
-  ws.token_index.clear();
-  ws.row_start.assign(size_t(batch), 0);
-  ws.row_length.assign(size_t(batch), 0);
-  ws.packed_of.assign(cells, -1);
-  int max_length = 0;
-  for (int b = 0; b < batch; ++b) {
-    ws.row_start[size_t(b)] = int32_t(ws.token_index.size());
-    for (int t = 0; t < seq; ++t) {
-      size_t cell = size_t(b) * seq + t;
-      if (in.attention_mask.present() && in.attention_mask.at(cell) == 0) continue;
-      ws.packed_of[cell] = int32_t(ws.token_index.size());
-      ws.token_index.push_back(int32_t(cell));
+  build_token_batch(in, ws.batch);
+  const TokenBatch& batch = ws.batch;
+  // The batch holds copies of the inputs. validate() named any bad element already; this recheck of the
+  // copies only matters if the caller changed its arrays after validation, and keeps every table lookup in range.
+  for (int i = 0; i < batch.tokens(); ++i) {
+    if (uint32_t(batch.ids[size_t(i)]) >= uint32_t(config_.vocab_size) ||
+        uint32_t(batch.types[size_t(i)]) >= uint32_t(config_.type_vocab_size) ||
+        uint32_t(batch.positions[size_t(i)]) >= uint32_t(config_.max_position_embeddings)) {
+      fail(code::kInputOutOfRange, "an input changed while forward() was running");
     }
-    ws.row_length[size_t(b)] = int32_t(ws.token_index.size()) - ws.row_start[size_t(b)];
-    max_length = std::max(max_length, ws.row_length[size_t(b)]);
   }
-  const int tokens = int(ws.token_index.size());
+  std::vector<Chunk> chunks = plan_chunks(batch, chunk_budget());
+  if (chunks.empty()) return;
 
   std::unique_ptr<Team> team = ThreadPool::global().acquire(threads_);
+  const int threads = team->size();
+  ws.chunks.resize(size_t(threads));
 
-  auto scatter = [&](const float* packed, float* dst) {
-    team->parallel_for(int64_t(cells), [&](int64_t begin, int64_t end, int) {
-      for (int64_t cell = begin; cell < end; ++cell) {
-        int32_t n = ws.packed_of[size_t(cell)];
-        float* row = dst + size_t(cell) * h;
-        if (n < 0) {
-          std::memset(row, 0, sizeof(float) * size_t(h));
-        } else {
-          std::memcpy(row, packed + size_t(n) * h, sizeof(float) * size_t(h));
-        }
+  // With at least one chunk per thread, each thread runs whole chunks through all layers on its own (no
+  // synchronisation; its activations stay in its caches). Largest chunks go first to balance the threads;
+  // the few left over run on all threads together.
+  std::vector<int> order(chunks.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return chunks[size_t(a)].tokens() > chunks[size_t(b)].tokens(); });
+  const size_t solo_chunks = threads > 1 ? order.size() / size_t(threads) * size_t(threads) : 0;
+  if (solo_chunks > 0) {
+    std::atomic<size_t> next{0};
+    team->run([&](int thread) {
+      SerialExecutor solo;
+      for (size_t i = next.fetch_add(1); i < solo_chunks; i = next.fetch_add(1)) {
+        run_chunk(solo, batch, chunks[size_t(order[i])], ws.chunks[size_t(thread)], out);
       }
     });
-  };
-
-  if (tokens > 0) {
-    ws.embeddings.ensure(size_t(tokens) * e);
-    ws.hidden.ensure(size_t(tokens) * h);
-    ws.qkv.ensure(size_t(tokens) * 3 * h);
-    ws.context.ensure(size_t(tokens) * h);
-    ws.attention.ensure(size_t(tokens) * h);
-    ws.intermediate.ensure(size_t(tokens) * inter);
-    const int64_t scratch_per_thread = (attention_scratch_floats(max_length, head_dim) + 15) / 16 * 16;
-    ws.attention_scratch.ensure(size_t(scratch_per_thread) * team->size());
-
-    // Embeddings: word + token type + position (transformers' order), then LayerNorm, at width E.
-    team->parallel_for(tokens, [&](int64_t begin, int64_t end, int) {
-      for (int64_t n = begin; n < end; ++n) {
-        size_t cell = size_t(ws.token_index[size_t(n)]);
-        int t = int(cell % size_t(seq));
-        int64_t id = in.input_ids.at(cell);
-        int64_t type = in.token_type_ids.present() ? in.token_type_ids.at(cell) : 0;
-        int64_t pos = in.position_ids.present() ? in.position_ids.at(cell) : t;
-        const float* word = weights_.word_embeddings.data() + size_t(id) * e;
-        const float* type_row = weights_.token_type_embeddings.data() + size_t(type) * e;
-        const float* pos_row = weights_.position_embeddings.data() + size_t(pos) * e;
-        float* dst = ws.embeddings.data() + size_t(n) * e;
-        for (int i = 0; i < e; ++i) dst[i] = (word[i] + type_row[i]) + pos_row[i];
-        k.layer_norm(dst, dst, e, weights_.embedding_norm.gamma.data(), weights_.embedding_norm.beta.data(), eps);
-      }
-    });
-    gemm(*team, k, tokens, ws.embeddings.data(), e, weights_.embedding_projection, ws.hidden.data(), h,
-         {weights_.embedding_projection_bias.data(), nullptr, 0, Activation::Identity});
   }
-  if (!out.hidden_states.empty()) scatter(ws.hidden.data(), out.hidden_states[0]);
-
-  // Attention work items: (row, head, query chunk); rows are split when there are few items per thread.
-  struct AttentionItem {
-    int row, head, query_begin, query_end;
-  };
-  std::vector<AttentionItem> items;
-  {
-    int pairs = 0;
-    for (int b = 0; b < batch; ++b) pairs += ws.row_length[size_t(b)] > 0 ? heads : 0;
-    int chunks = pairs == 0 ? 1 : std::max(1, (2 * team->size() + pairs - 1) / pairs);
-    for (int b = 0; b < batch; ++b) {
-      int len = ws.row_length[size_t(b)];
-      if (len == 0) continue;
-      int per_chunk = (len + chunks - 1) / chunks;
-      for (int head = 0; head < heads; ++head) {
-        for (int q = 0; q < len; q += per_chunk) items.push_back({b, head, q, std::min(len, q + per_chunk)});
-      }
-    }
-  }
-  const float scale = 1.0f / std::sqrt(float(head_dim));
-  const int64_t scratch_per_thread = tokens > 0 ? int64_t(ws.attention_scratch.size()) / team->size() : 0;
-
-  for (int layer = 0; layer < config_.num_hidden_layers && tokens > 0; ++layer) {
-    for (const AlbertLayerWeights& lw : weights_.groups[size_t(config_.group_for_layer(layer))]) {
-      gemm(*team, k, tokens, ws.hidden.data(), h, lw.qkv, ws.qkv.data(), 3 * h,
-           {lw.qkv_bias.data(), nullptr, 0, Activation::Identity});
-      team->parallel_for(int64_t(items.size()), [&](int64_t begin, int64_t end, int thread) {
-        float* scratch = ws.attention_scratch.data() + size_t(thread) * size_t(scratch_per_thread);
-        for (int64_t i = begin; i < end; ++i) {
-          const AttentionItem& item = items[size_t(i)];
-          size_t start = size_t(ws.row_start[size_t(item.row)]);
-          const float* q = ws.qkv.data() + start * 3 * h + size_t(item.head) * head_dim;
-          AttentionArgs args;
-          args.q = q;
-          args.k = q + h;
-          args.v = q + 2 * h;
-          args.ld_qkv = 3 * h;
-          args.out = ws.context.data() + start * h + size_t(item.head) * head_dim;
-          args.ld_out = h;
-          args.length = ws.row_length[size_t(item.row)];
-          args.query_begin = item.query_begin;
-          args.query_end = item.query_end;
-          args.head_dim = head_dim;
-          args.scale = scale;
-          args.scratch = scratch;
-          k.attention(args);
-        }
-      });
-      gemm(*team, k, tokens, ws.context.data(), h, lw.attention_output, ws.attention.data(), h,
-           {lw.attention_output_bias.data(), ws.hidden.data(), h, Activation::Identity});
-      layer_norm_rows(*team, k, ws.attention.data(), ws.attention.data(), tokens, h, lw.attention_norm, eps);
-      gemm(*team, k, tokens, ws.attention.data(), h, lw.ffn, ws.intermediate.data(), inter,
-           {lw.ffn_bias.data(), nullptr, 0, config_.activation});
-      gemm(*team, k, tokens, ws.intermediate.data(), inter, lw.ffn_output, ws.hidden.data(), h,
-           {lw.ffn_output_bias.data(), ws.attention.data(), h, Activation::Identity});
-      layer_norm_rows(*team, k, ws.hidden.data(), ws.hidden.data(), tokens, h, lw.output_norm, eps);
-    }
-    if (!out.hidden_states.empty()) scatter(ws.hidden.data(), out.hidden_states[size_t(layer) + 1]);
-  }
-
-  scatter(ws.hidden.data(), out.last_hidden_state);
-
-  if (out.pooler_output && weights_.has_pooler && batch > 0) {
-    // Pooler: dense + tanh on each row's first position (a zero state when that position is masked).
-    ws.pooler_input.ensure(size_t(batch) * h);
-    for (int b = 0; b < batch; ++b) {
-      int32_t n = seq > 0 ? ws.packed_of[size_t(b) * seq] : -1;
-      float* dst = ws.pooler_input.data() + size_t(b) * h;
-      if (n >= 0) {
-        std::memcpy(dst, ws.hidden.data() + size_t(n) * h, sizeof(float) * size_t(h));
-      } else {
-        std::memset(dst, 0, sizeof(float) * size_t(h));
-      }
-    }
-    gemm(*team, k, batch, ws.pooler_input.data(), h, weights_.pooler, out.pooler_output, h,
-         {weights_.pooler_bias.data(), nullptr, 0, Activation::Tanh});
-  }
+  for (size_t i = solo_chunks; i < order.size(); ++i) run_chunk(*team, batch, chunks[size_t(order[i])], ws.chunks[0], out);
 }
 
 }  // namespace albert

@@ -26,19 +26,27 @@ struct IndexView {
   }
 };
 
+// Two layouts. Padded: [batch][seq_len] arrays, padding marked by attention_mask. Packed (ragged): row
+// b has row_lengths[b] tokens and the arrays hold all rows back to back (sum of row_lengths elements).
 struct ForwardInputs {
   int batch = 0;
-  int seq_len = 0;
+  int seq_len = 0;                       // padded layout only
+  const int32_t* row_lengths = nullptr;  // set: packed layout (points at a copy the caller keeps stable)
   IndexView input_ids;       // required
-  IndexView attention_mask;  // optional: all ones; values must be 0 or 1
+  IndexView attention_mask;  // padded layout only; optional: all ones; values must be 0 or 1
   IndexView token_type_ids;  // optional: all zeros
-  IndexView position_ids;    // optional: 0..seq_len-1 in every row
+  IndexView position_ids;    // optional: 0..length-1 in every row
+
+  bool packed() const { return row_lengths != nullptr; }
+  // Elements of each input array.
+  size_t element_count() const;
 };
 
 struct ForwardOutputs {
-  float* last_hidden_state = nullptr;  // [batch][seq][H]; masked positions are written as zeros
+  // Padded layout: [batch][seq][H], masked positions written as zeros. Packed: [tokens][H].
+  float* last_hidden_state = nullptr;
   float* pooler_output = nullptr;      // [batch][H]; only for models with a pooler (may be null)
-  std::vector<float*> hidden_states;   // empty, or num_hidden_layers + 1 buffers of [batch][seq][H]
+  std::vector<float*> hidden_states;   // empty, or num_hidden_layers + 1 buffers shaped like last_hidden_state
 };
 
 struct LoadOptions {
@@ -47,6 +55,10 @@ struct LoadOptions {
 };
 
 struct Workspace;
+struct ChunkWorkspace;
+struct TokenBatch;
+struct Chunk;
+class Executor;
 
 class AlbertModel {
  public:
@@ -71,6 +83,13 @@ class AlbertModel {
   void forward(const ForwardInputs& inputs, const ForwardOutputs& outputs) const;
 
  private:
+  // Runs every layer over one chunk of whole sequences and writes its outputs.
+  void run_chunk(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
+                 const ForwardOutputs& out) const;
+  void run_layer(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
+                 const AlbertLayerWeights& lw) const;
+  void write_states(Executor& exec, const TokenBatch& batch, const Chunk& chunk, const float* hidden,
+                    float* dst) const;
   std::unique_ptr<Workspace> take_workspace() const;
   void return_workspace(std::unique_ptr<Workspace> workspace) const;
 

@@ -116,20 +116,6 @@ void Team::run(FunctionRef<void(int)> fn) {
   }
 }
 
-void Team::parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t, int)> fn) {
-  int members = int(std::min<int64_t>(size(), std::max<int64_t>(n, 1)));
-  if (members <= 1) {
-    if (n > 0) fn(0, n, 0);
-    return;
-  }
-  run([&](int index) {
-    if (index >= members) return;
-    int64_t begin = n * index / members;
-    int64_t end = n * (index + 1) / members;
-    if (begin < end) fn(begin, end, index);
-  });
-}
-
 ThreadPool& ThreadPool::global() {
   // Never destroyed: a forward may still run on a libuv thread while the process exits, and joining
   // workers from a static destructor then would hang or crash. The OS reclaims the threads.

@@ -12,13 +12,14 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/executor.h"
 #include "runtime/function_ref.h"
 
 namespace albert {
 
 class Worker;
 
-class Team {
+class Team final : public Executor {
  public:
   // Teams come from ThreadPool::acquire.
   Team(class ThreadPool* pool, std::vector<Worker*> workers, int cores);
@@ -26,14 +27,10 @@ class Team {
   Team(const Team&) = delete;
   Team& operator=(const Team&) = delete;
 
-  int size() const { return int(workers_.size()) + 1; }
+  int size() const override { return int(workers_.size()) + 1; }
 
-  // Runs fn(thread_index) on every member, index 0 on the calling thread; returns when all are done.
   // An exception thrown by any member is rethrown here after the others finish.
-  void run(FunctionRef<void(int)> fn);
-
-  // Splits [0, n) into one contiguous range per member: fn(begin, end, thread_index).
-  void parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t, int)> fn);
+  void run(FunctionRef<void(int)> fn) override;
 
  private:
   class ThreadPool* pool_;

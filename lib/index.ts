@@ -3,7 +3,21 @@
  * @packageDocumentation
  */
 export { AlbertModel } from './model';
-export type { AlbertOutput, ForwardInputs, ForwardOptions, FromPretrainedOptions, KernelChoice, ModelInfo } from './model';
+export type {
+  AlbertOutput,
+  ForwardInputs,
+  ForwardManyOptions,
+  ForwardOptions,
+  FromPretrainedOptions,
+  KernelChoice,
+  ModelInfo,
+  PackedInputs,
+  PackedOutput,
+  SequenceInput,
+  SequenceOutput,
+} from './model';
+export { planBatches } from './batching';
+export type { BatchPlan } from './batching';
 export type { AlbertConfig } from './config';
 export { Tensor, elementCount } from './tensor';
 export type { DataType, TypedArray, TypedArrayFor } from './tensor';

@@ -30,6 +30,7 @@ export interface NativeModelInfo {
   threads: number;
   hasPooler: boolean;
   weightBytes: number;
+  dtype: 'float32' | 'float16' | 'bfloat16';
 }
 
 export interface NativeModel {
@@ -113,7 +114,7 @@ export interface NativeTokenizerClass {
 }
 
 export interface NativeBinding {
-  loadModel(folder: string, options: { threads?: number; kernel?: string }): Promise<NativeModel>;
+  loadModel(folder: string, options: { threads?: number; kernel?: string; dtype?: string }): Promise<NativeModel>;
   NativeTokenizer: NativeTokenizerClass;
   cpuInfo(): NativeCpuInfo;
   napiVersion: number;

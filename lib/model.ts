@@ -14,7 +14,16 @@ export interface FromPretrainedOptions {
   threads?: number;
   /** Kernel selection; `auto` (default) picks by CPU features. The env var ALBERT_NODE_ISA can lower it. */
   kernel?: KernelChoice;
+  /**
+   * How the dense layers and word embeddings are kept in memory (default `float32`). `float16` and `bfloat16`
+   * halve the weights' memory; the kernels widen them to float32 as they load them, so all arithmetic stays
+   * float32 (results then differ from float32 weights by the rounding of the weights, about 1e-3).
+   */
+  dtype?: WeightDType;
 }
+
+/** Storage type of the weights in memory. */
+export type WeightDType = 'float32' | 'float16' | 'bfloat16';
 
 export interface ForwardInputs {
   /**
@@ -112,6 +121,8 @@ export interface ModelInfo {
   hasPooler: boolean;
   /** Bytes of weights held in memory (packed). */
   weightBytes: number;
+  /** How the weights are stored. */
+  dtype: WeightDType;
 }
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
@@ -147,15 +158,18 @@ export class AlbertModel {
     if (options === null || typeof options !== 'object') {
       throw albertError(ErrorCodes.INVALID_INPUT, `options must be an object (got ${describe(options)})`, true);
     }
-    const { threads, kernel } = options;
+    const { threads, kernel, dtype } = options;
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `threads must be a positive integer (got ${String(threads)})`, typeof threads !== 'number');
     }
     if (kernel !== undefined && !['auto', 'generic', 'avx2', 'avx512'].includes(kernel)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `kernel must be 'auto', 'generic', 'avx2' or 'avx512' (got ${String(kernel)})`);
     }
+    if (dtype !== undefined && !['float32', 'float16', 'bfloat16'].includes(dtype)) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `dtype must be 'float32', 'float16' or 'bfloat16' (got ${String(dtype)})`);
+    }
     const resolved = path.resolve(folder);
-    const native = await binding().loadModel(resolved, { threads: threads ?? 0, kernel: kernel ?? 'auto' });
+    const native = await binding().loadModel(resolved, { threads: threads ?? 0, kernel: kernel ?? 'auto', dtype: dtype ?? 'float32' });
     return new AlbertModel(native, resolved);
   }
 

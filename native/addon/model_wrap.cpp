@@ -69,6 +69,7 @@ Napi::Value ModelWrap::load(const Napi::CallbackInfo& info) {
     Napi::Object opts = info[1].As<Napi::Object>();
     options.threads = read_int(opts, "threads", 0, 4096, 0);
     options.kernel = read_string(opts, "kernel", "auto");
+    options.dtype = read_string(opts, "dtype", "float32");
   }
   auto loaded = std::make_shared<std::shared_ptr<albert::AlbertModel>>();
   return PromiseWorker::start(
@@ -182,6 +183,7 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   result.Set("threads", Napi::Number::New(env, model->threads()));
   result.Set("hasPooler", Napi::Boolean::New(env, model->has_pooler()));
   result.Set("weightBytes", Napi::Number::New(env, double(model->weight_bytes())));
+  result.Set("dtype", Napi::String::New(env, albert::weight_format_name(model->weight_format())));
   return result;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "dtype.h"
+
 namespace albert {
 
 namespace {
@@ -12,16 +14,35 @@ constexpr int kMaxDepth = 1024;
 constexpr int kDepthBlock = 512;
 }  // namespace
 
-PackedWeight::PackedWeight(const KernelSet& kernels, const float* w, int n, int k)
-    : n_(n), k_(k), nr_(kernels.nr) {
-  int panels = (n + nr_ - 1) / nr_;
-  panels_.resize(size_t(panels) * size_t(k) * size_t(nr_));
+const char* weight_format_name(WeightFormat format) {
+  switch (format) {
+    case WeightFormat::F32: return "float32";
+    case WeightFormat::F16: return "float16";
+    case WeightFormat::BF16: return "bfloat16";
+  }
+  return "?";
+}
+
+PackedWeight::PackedWeight(const KernelSet& kernels, const float* w, int n, int k, WeightFormat format)
+    : n_(n), k_(k), nr_(kernels.nr), format_(format) {
+  const int panels = (n + nr_ - 1) / nr_;
+  const size_t total = size_t(panels) * size_t(k) * size_t(nr_);
+  if (format == WeightFormat::F32) {
+    f32_.resize(total);
+  } else {
+    h16_.resize(total);
+  }
   for (int p = 0; p < panels; ++p) {
-    float* dst = panels_.data() + size_t(p) * size_t(k) * size_t(nr_);
     for (int kk = 0; kk < k; ++kk) {
       for (int j = 0; j < nr_; ++j) {
         int col = p * nr_ + j;
-        dst[size_t(kk) * nr_ + j] = col < n ? w[size_t(col) * k + kk] : 0.0f;
+        float value = col < n ? w[size_t(col) * k + kk] : 0.0f;
+        size_t at = panel_offset(p) + size_t(kk) * nr_ + j;
+        switch (format) {
+          case WeightFormat::F32: f32_[at] = value; break;
+          case WeightFormat::F16: h16_[at] = float_to_half(value); break;
+          case WeightFormat::BF16: h16_[at] = float_to_bfloat16(value); break;
+        }
       }
     }
   }
@@ -56,15 +77,26 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
           int kc = std::min(depth, k - k0);
           bool first = k0 == 0;
           bool last = k0 + kc == k;
-          const float* b = w.panel(p) + size_t(k0) * nr;
+          const size_t depth_offset = size_t(k0) * nr;
           for (int r = rb; r < rb_end; r += mr) {
             int rows = std::min(mr, rb_end - r);
             float* ctile = c + size_t(r) * ldc + col;
             TileEpilogue tile_epilogue{epilogue.bias ? epilogue.bias + col : nullptr,
                                        epilogue.residual ? epilogue.residual + size_t(r) * epilogue.ldr + col : nullptr,
                                        epilogue.ldr, epilogue.activation};
-            kernels.gemm_tile(kc, a + size_t(r) * lda + k0, lda, b, ctile, ldc, rows, cols, !first,
-                              last ? &tile_epilogue : nullptr);
+            const float* arows = a + size_t(r) * lda + k0;
+            const TileEpilogue* epi = last ? &tile_epilogue : nullptr;
+            switch (w.format()) {
+              case WeightFormat::F32:
+                kernels.gemm_tile(kc, arows, lda, w.panel(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
+                break;
+              case WeightFormat::F16:
+                kernels.gemm_tile_f16(kc, arows, lda, w.panel16(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
+                break;
+              case WeightFormat::BF16:
+                kernels.gemm_tile_bf16(kc, arows, lda, w.panel16(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
+                break;
+            }
           }
         }
       }

@@ -8,24 +8,36 @@
 
 namespace albert {
 
+// How packed weights are stored. 16-bit formats halve the memory (and the cache footprint of the shared
+// layer); the kernels widen them to float32 as they load them, and compute in float32.
+enum class WeightFormat { F32, F16, BF16 };
+
+const char* weight_format_name(WeightFormat format);
+
 class PackedWeight {
  public:
   PackedWeight() = default;
   // `w` is a torch Linear weight: [n][k] row-major (out_features x in_features).
-  PackedWeight(const KernelSet& kernels, const float* w, int n, int k);
+  PackedWeight(const KernelSet& kernels, const float* w, int n, int k, WeightFormat format = WeightFormat::F32);
 
   int n() const { return n_; }
   int k() const { return k_; }
   int nr() const { return nr_; }
+  WeightFormat format() const { return format_; }
   // Panel p holds columns [p*nr, p*nr+nr) as [k][nr], zero-padded past n.
-  const float* panel(int p) const { return panels_.data() + size_t(p) * size_t(k_) * size_t(nr_); }
-  size_t bytes() const { return panels_.size() * sizeof(float); }
+  const float* panel(int p) const { return f32_.data() + panel_offset(p); }
+  const uint16_t* panel16(int p) const { return h16_.data() + panel_offset(p); }
+  size_t bytes() const { return f32_.size() * sizeof(float) + h16_.size() * sizeof(uint16_t); }
 
  private:
+  size_t panel_offset(int p) const { return size_t(p) * size_t(k_) * size_t(nr_); }
+
   int n_ = 0;
   int k_ = 0;
   int nr_ = 0;
-  AlignedBuffer<float> panels_;
+  WeightFormat format_ = WeightFormat::F32;
+  AlignedBuffer<float> f32_;
+  AlignedBuffer<uint16_t> h16_;
 };
 
 struct GemmEpilogue {

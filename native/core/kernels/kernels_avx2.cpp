@@ -154,10 +154,31 @@ inline void store_row(__m256 v0, __m256 v1, float* crow, __m256i m0, __m256i m1,
   }
 }
 
+// How a panel row of 16 weights is loaded as two float32 vectors.
+struct PanelF32 {
+  using T = float;
+  static __m256 lo(const float* b) { return _mm256_load_ps(b); }
+  static __m256 hi(const float* b) { return _mm256_load_ps(b + 8); }
+};
+struct PanelF16 {  // F16C widening
+  using T = uint16_t;
+  static __m256 lo(const uint16_t* b) { return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(b))); }
+  static __m256 hi(const uint16_t* b) { return _mm256_cvtph_ps(_mm_load_si128(reinterpret_cast<const __m128i*>(b + 8))); }
+};
+struct PanelBF16 {  // bfloat16 is the top half of a float32
+  using T = uint16_t;
+  static __m256 widen(const uint16_t* b) {
+    __m256i v = _mm256_cvtepu16_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(b)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+  }
+  static __m256 lo(const uint16_t* b) { return widen(b); }
+  static __m256 hi(const uint16_t* b) { return widen(b + 8); }
+};
+
 // A kRows x 16 tile: 2 * kRows accumulators, one broadcast of A per row and two loads of B per step.
-template <int kRows>
-void gemm_tile_rows(int kc, const float* a, int lda, const float* b, float* c, int ldc, int cols, bool accumulate,
-                    const TileEpilogue* epilogue) {
+template <int kRows, class Panel>
+void gemm_tile_rows(int kc, const float* a, int lda, const typename Panel::T* b, float* c, int ldc, int cols,
+                    bool accumulate, const TileEpilogue* epilogue) {
   __m256 acc[kRows][2];
   const float* arow[kRows];
 #pragma GCC unroll 6
@@ -167,8 +188,8 @@ void gemm_tile_rows(int kc, const float* a, int lda, const float* b, float* c, i
     arow[r] = a + size_t(r) * lda;
   }
   for (int k = 0; k < kc; ++k) {
-    __m256 b0 = _mm256_load_ps(b);
-    __m256 b1 = _mm256_load_ps(b + 8);
+    __m256 b0 = Panel::lo(b);
+    __m256 b1 = Panel::hi(b);
     b += kNr;
 #pragma GCC unroll 6
     for (int r = 0; r < kRows; ++r) {
@@ -201,16 +222,30 @@ void gemm_tile_rows(int kc, const float* a, int lda, const float* b, float* c, i
   if (epilogue && !in_register) apply_epilogue_scalar(c, ldc, kRows, cols, *epilogue);
 }
 
+template <class Panel>
+void gemm_tile_any(int kc, const float* a, int lda, const typename Panel::T* b, float* c, int ldc, int rows, int cols,
+                   bool accumulate, const TileEpilogue* epilogue) {
+  switch (rows) {
+    case 1: gemm_tile_rows<1, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 2: gemm_tile_rows<2, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 3: gemm_tile_rows<3, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 4: gemm_tile_rows<4, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 5: gemm_tile_rows<5, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    default: gemm_tile_rows<6, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+  }
+}
+
 void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
                bool accumulate, const TileEpilogue* epilogue) {
-  switch (rows) {
-    case 1: gemm_tile_rows<1>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 2: gemm_tile_rows<2>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 3: gemm_tile_rows<3>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 4: gemm_tile_rows<4>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 5: gemm_tile_rows<5>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    default: gemm_tile_rows<6>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-  }
+  gemm_tile_any<PanelF32>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+}
+void gemm_tile_f16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
+                   bool accumulate, const TileEpilogue* epilogue) {
+  gemm_tile_any<PanelF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+}
+void gemm_tile_bf16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
+                    bool accumulate, const TileEpilogue* epilogue) {
+  gemm_tile_any<PanelBF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
 }
 
 void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {
@@ -365,7 +400,7 @@ void tanh_inplace(float* x, int n) {
   }
 }
 
-const KernelSet kAvx2 = {Isa::Avx2, kMr, kNr, gemm_tile, layer_norm, attention, tanh_inplace};
+const KernelSet kAvx2 = {Isa::Avx2, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, attention, tanh_inplace};
 
 }  // namespace
 

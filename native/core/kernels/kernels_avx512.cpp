@@ -111,9 +111,29 @@ inline __m512 activate_ps(Activation a, __m512 x) {
   }
 }
 
-template <int kRows>
-void gemm_tile_rows(int kc, const float* a, int lda, const float* b, float* c, int ldc, int cols, bool accumulate,
-                    const TileEpilogue* epilogue) {
+struct PanelF32 {
+  using T = float;
+  static __m512 lo(const float* b) { return _mm512_load_ps(b); }
+  static __m512 hi(const float* b) { return _mm512_load_ps(b + 16); }
+};
+struct PanelF16 {
+  using T = uint16_t;
+  static __m512 lo(const uint16_t* b) { return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(b))); }
+  static __m512 hi(const uint16_t* b) { return _mm512_cvtph_ps(_mm256_load_si256(reinterpret_cast<const __m256i*>(b + 16))); }
+};
+struct PanelBF16 {
+  using T = uint16_t;
+  static __m512 widen(const uint16_t* b) {
+    __m512i v = _mm512_cvtepu16_epi32(_mm256_load_si256(reinterpret_cast<const __m256i*>(b)));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+  }
+  static __m512 lo(const uint16_t* b) { return widen(b); }
+  static __m512 hi(const uint16_t* b) { return widen(b + 16); }
+};
+
+template <int kRows, class Panel>
+void gemm_tile_rows(int kc, const float* a, int lda, const typename Panel::T* b, float* c, int ldc, int cols,
+                    bool accumulate, const TileEpilogue* epilogue) {
   __m512 acc[kRows][2];
   const float* arow[kRows];
 #pragma GCC unroll 12
@@ -123,8 +143,8 @@ void gemm_tile_rows(int kc, const float* a, int lda, const float* b, float* c, i
     arow[r] = a + size_t(r) * lda;
   }
   for (int k = 0; k < kc; ++k) {
-    __m512 b0 = _mm512_load_ps(b);
-    __m512 b1 = _mm512_load_ps(b + 16);
+    __m512 b0 = Panel::lo(b);
+    __m512 b1 = Panel::hi(b);
     b += kNr;
 #pragma GCC unroll 12
     for (int r = 0; r < kRows; ++r) {
@@ -166,22 +186,36 @@ void gemm_tile_rows(int kc, const float* a, int lda, const float* b, float* c, i
   if (epilogue && !in_register) apply_epilogue_scalar(c, ldc, kRows, cols, *epilogue);
 }
 
+template <class Panel>
+void gemm_tile_any(int kc, const float* a, int lda, const typename Panel::T* b, float* c, int ldc, int rows, int cols,
+                   bool accumulate, const TileEpilogue* epilogue) {
+  switch (rows) {
+    case 1: gemm_tile_rows<1, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 2: gemm_tile_rows<2, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 3: gemm_tile_rows<3, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 4: gemm_tile_rows<4, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 5: gemm_tile_rows<5, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 6: gemm_tile_rows<6, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 7: gemm_tile_rows<7, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 8: gemm_tile_rows<8, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 9: gemm_tile_rows<9, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 10: gemm_tile_rows<10, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 11: gemm_tile_rows<11, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    default: gemm_tile_rows<12, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+  }
+}
+
 void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
                bool accumulate, const TileEpilogue* epilogue) {
-  switch (rows) {
-    case 1: gemm_tile_rows<1>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 2: gemm_tile_rows<2>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 3: gemm_tile_rows<3>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 4: gemm_tile_rows<4>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 5: gemm_tile_rows<5>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 6: gemm_tile_rows<6>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 7: gemm_tile_rows<7>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 8: gemm_tile_rows<8>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 9: gemm_tile_rows<9>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 10: gemm_tile_rows<10>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 11: gemm_tile_rows<11>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    default: gemm_tile_rows<12>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-  }
+  gemm_tile_any<PanelF32>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+}
+void gemm_tile_f16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
+                   bool accumulate, const TileEpilogue* epilogue) {
+  gemm_tile_any<PanelF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+}
+void gemm_tile_bf16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
+                    bool accumulate, const TileEpilogue* epilogue) {
+  gemm_tile_any<PanelBF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
 }
 
 void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {
@@ -302,7 +336,7 @@ void tanh_inplace(float* x, int n) {
   }
 }
 
-const KernelSet kAvx512 = {Isa::Avx512, kMr, kNr, gemm_tile, layer_norm, attention, tanh_inplace};
+const KernelSet kAvx512 = {Isa::Avx512, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, attention, tanh_inplace};
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "dtype.h"
 #include "kernels/kernel_set.h"
 
 namespace albert {
@@ -13,11 +14,23 @@ namespace {
 constexpr int kMr = 4;
 constexpr int kNr = 16;
 
-void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
-               bool accumulate, const TileEpilogue* epilogue) {
+struct LoadF32 {
+  static float at(const float* b, size_t i) { return b[i]; }
+};
+struct LoadF16 {
+  static float at(const uint16_t* b, size_t i) { return half_to_float(b[i]); }
+};
+struct LoadBF16 {
+  static float at(const uint16_t* b, size_t i) { return bfloat16_to_float(b[i]); }
+};
+
+template <class Load, class T>
+void gemm_tile_t(int kc, const float* a, int lda, const T* b, float* c, int ldc, int rows, int cols, bool accumulate,
+                 const TileEpilogue* epilogue) {
   float acc[kMr][kNr] = {};
   for (int k = 0; k < kc; ++k) {
-    const float* bk = b + size_t(k) * kNr;
+    float bk[kNr];
+    for (int j = 0; j < kNr; ++j) bk[j] = Load::at(b, size_t(k) * kNr + size_t(j));
     for (int r = 0; r < rows; ++r) {
       float av = a[size_t(r) * lda + k];
       for (int j = 0; j < kNr; ++j) acc[r][j] += av * bk[j];
@@ -28,6 +41,19 @@ void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ld
     for (int j = 0; j < cols; ++j) crow[j] = accumulate ? crow[j] + acc[r][j] : acc[r][j];
   }
   if (epilogue) apply_epilogue_scalar(c, ldc, rows, cols, *epilogue);
+}
+
+void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
+               bool accumulate, const TileEpilogue* epilogue) {
+  gemm_tile_t<LoadF32>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+}
+void gemm_tile_f16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
+                   bool accumulate, const TileEpilogue* epilogue) {
+  gemm_tile_t<LoadF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+}
+void gemm_tile_bf16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
+                    bool accumulate, const TileEpilogue* epilogue) {
+  gemm_tile_t<LoadBF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
 }
 
 void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {
@@ -76,7 +102,7 @@ void tanh_inplace(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
 }
 
-const KernelSet kGeneric = {Isa::Generic, kMr, kNr, gemm_tile, layer_norm, attention, tanh_inplace};
+const KernelSet kGeneric = {Isa::Generic, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, attention, tanh_inplace};
 
 }  // namespace
 

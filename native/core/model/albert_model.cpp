@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "dtype.h"
 #include "error.h"
 #include "io/mapped_file.h"
 #include "model/token_batch.h"
@@ -55,8 +56,16 @@ std::shared_ptr<AlbertModel> AlbertModel::load_folder(const std::string& folder,
   JsonValue json = parse_json(read_text_file(config_path, size_t(16) << 20), config_path);
   AlbertConfig config = parse_albert_config(json, config_path);
   const KernelSet& kernels = kernel_set(parse_isa(options.kernel));
+  WeightFormat format = WeightFormat::F32;
+  if (options.dtype == "float16") {
+    format = WeightFormat::F16;
+  } else if (options.dtype == "bfloat16") {
+    format = WeightFormat::BF16;
+  } else if (options.dtype != "float32") {
+    fail(code::kInvalidInput, "dtype '" + options.dtype + "' is not one of float32, float16, bfloat16");
+  }
   std::unique_ptr<TensorStore> store = TensorStore::open_folder(folder);
-  AlbertWeights weights = load_albert_weights(*store, config, kernels);
+  AlbertWeights weights = load_albert_weights(*store, config, kernels, format);
   int threads = options.threads > 0 ? options.threads : ThreadPool::global().max_threads();
   return std::make_shared<AlbertModel>(std::move(config), std::move(json), std::move(weights), kernels, threads);
 }
@@ -271,11 +280,27 @@ void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk
     exec.parallel_for(n, [&](int64_t begin, int64_t end, int) {
       for (int64_t i = begin; i < end; ++i) {
         size_t token = size_t(chunk.token_begin + i);
-        const float* word = weights_.word_embeddings.data() + size_t(batch.ids[token]) * e;
+        const size_t word_offset = size_t(batch.ids[token]) * e;
         const float* type_row = weights_.token_type_embeddings.data() + size_t(batch.types[token]) * e;
         const float* pos_row = weights_.position_embeddings.data() + size_t(batch.positions[token]) * e;
         float* dst = ws.embeddings.data() + size_t(i) * e;
-        for (int j = 0; j < e; ++j) dst[j] = (word[j] + type_row[j]) + pos_row[j];
+        switch (weights_.format) {
+          case WeightFormat::F32: {
+            const float* word = weights_.word_embeddings.data() + word_offset;
+            for (int j = 0; j < e; ++j) dst[j] = (word[j] + type_row[j]) + pos_row[j];
+            break;
+          }
+          case WeightFormat::F16: {
+            const uint16_t* word = weights_.word_embeddings16.data() + word_offset;
+            for (int j = 0; j < e; ++j) dst[j] = (half_to_float(word[j]) + type_row[j]) + pos_row[j];
+            break;
+          }
+          case WeightFormat::BF16: {
+            const uint16_t* word = weights_.word_embeddings16.data() + word_offset;
+            for (int j = 0; j < e; ++j) dst[j] = (bfloat16_to_float(word[j]) + type_row[j]) + pos_row[j];
+            break;
+          }
+        }
         k.layer_norm(dst, dst, e, weights_.embedding_norm.gamma.data(), weights_.embedding_norm.beta.data(), eps);
       }
     });

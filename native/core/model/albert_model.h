@@ -50,8 +50,9 @@ struct ForwardOutputs {
 };
 
 struct LoadOptions {
-  int threads = 0;             // 0: all cores
-  std::string kernel = "auto"; // "auto" | "generic" | "avx2" | "avx512"
+  int threads = 0;              // 0: all cores
+  std::string kernel = "auto";  // "auto" | "generic" | "avx2" | "avx512"
+  std::string dtype = "float32";  // weight storage: "float32" | "float16" | "bfloat16"
 };
 
 struct Workspace;
@@ -74,6 +75,7 @@ class AlbertModel {
   int threads() const { return threads_; }
   Isa isa() const { return kernels_.isa; }
   size_t weight_bytes() const { return weights_.bytes(); }
+  WeightFormat weight_format() const { return weights_.format; }
 
   // Checks every input (ids, types and positions in range, mask values 0/1, sequence length) and throws a
   // coded Error naming the first bad element. Called by forward; exposed so callers can fail fast.

@@ -29,7 +29,8 @@ const TensorRef* find_with_legacy_names(const TensorStore& store, const std::str
 
 class Reader {
  public:
-  Reader(const TensorStore& store, std::string prefix) : store_(store), prefix_(std::move(prefix)) {}
+  Reader(const TensorStore& store, std::string prefix, WeightFormat format)
+      : store_(store), prefix_(std::move(prefix)), format_(format) {}
 
   AlignedBuffer<float> tensor(const std::string& name, const std::vector<int64_t>& shape) const {
     return read_float_tensor(store_, prefix_ + name, shape);
@@ -39,13 +40,15 @@ class Reader {
   }
   PackedWeight dense(const KernelSet& kernels, const std::string& name, int64_t out, int64_t in) const {
     AlignedBuffer<float> w = tensor(name + ".weight", {out, in});
-    return PackedWeight(kernels, w.data(), int(out), int(in));
+    return PackedWeight(kernels, w.data(), int(out), int(in), format_);
   }
+  WeightFormat format() const { return format_; }
   bool has(const std::string& name) const { return find_with_legacy_names(store_, prefix_ + name) != nullptr; }
 
  private:
   const TensorStore& store_;
   std::string prefix_;
+  WeightFormat format_;
 };
 
 AlbertLayerWeights load_layer(const Reader& r, const KernelSet& kernels, const AlbertConfig& c, const std::string& base) {
@@ -62,7 +65,7 @@ AlbertLayerWeights load_layer(const Reader& r, const KernelSet& kernels, const A
       std::copy(w.data(), w.data() + h * h, qkv.data() + p * h * h);
       std::copy(b.data(), b.data() + h, layer.qkv_bias.data() + p * h);
     }
-    layer.qkv = PackedWeight(kernels, qkv.data(), int(3 * h), int(h));
+    layer.qkv = PackedWeight(kernels, qkv.data(), int(3 * h), int(h), r.format());
   }
   layer.attention_output = r.dense(kernels, base + "attention.dense", h, h);
   layer.attention_output_bias = r.tensor(base + "attention.dense.bias", {h});
@@ -78,7 +81,8 @@ AlbertLayerWeights load_layer(const Reader& r, const KernelSet& kernels, const A
 }  // namespace
 
 size_t AlbertWeights::bytes() const {
-  size_t total = (word_embeddings.size() + position_embeddings.size() + token_type_embeddings.size()) * 4;
+  size_t total = (word_embeddings.size() + position_embeddings.size() + token_type_embeddings.size()) * 4 +
+                 word_embeddings16.size() * 2;
   total += embedding_projection.bytes() + pooler.bytes();
   for (const auto& group : groups) {
     for (const auto& layer : group) {
@@ -112,12 +116,22 @@ std::string detect_base_prefix(const TensorStore& store) {
                                  "') is missing: is this an ALBERT checkpoint?");
 }
 
-AlbertWeights load_albert_weights(const TensorStore& store, const AlbertConfig& c, const KernelSet& kernels) {
-  Reader r(store, detect_base_prefix(store));
+AlbertWeights load_albert_weights(const TensorStore& store, const AlbertConfig& c, const KernelSet& kernels,
+                                  WeightFormat format) {
+  Reader r(store, detect_base_prefix(store), format);
   const int64_t e = c.embedding_size;
   const int64_t h = c.hidden_size;
   AlbertWeights w;
+  w.format = format;
   w.word_embeddings = r.tensor("embeddings.word_embeddings.weight", {c.vocab_size, e});
+  if (format != WeightFormat::F32) {
+    w.word_embeddings16.resize(w.word_embeddings.size());
+    for (size_t i = 0; i < w.word_embeddings.size(); ++i) {
+      w.word_embeddings16[i] = format == WeightFormat::F16 ? float_to_half(w.word_embeddings[i])
+                                                            : float_to_bfloat16(w.word_embeddings[i]);
+    }
+    w.word_embeddings.resize(0);
+  }
   w.position_embeddings = r.tensor("embeddings.position_embeddings.weight", {c.max_position_embeddings, e});
   w.token_type_embeddings = r.tensor("embeddings.token_type_embeddings.weight", {c.type_vocab_size, e});
   w.embedding_norm = r.layer_norm("embeddings.LayerNorm", e);

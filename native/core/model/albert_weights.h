@@ -31,7 +31,9 @@ struct AlbertLayerWeights {
 };
 
 struct AlbertWeights {
-  AlignedBuffer<float> word_embeddings;        // [vocab][E]
+  WeightFormat format = WeightFormat::F32;     // of the dense layers and the word embeddings
+  AlignedBuffer<float> word_embeddings;        // [vocab][E] when format is F32
+  AlignedBuffer<uint16_t> word_embeddings16;   // [vocab][E] in a 16-bit format otherwise
   AlignedBuffer<float> position_embeddings;    // [max_positions][E]
   AlignedBuffer<float> token_type_embeddings;  // [type_vocab][E]
   LayerNormWeights embedding_norm;
@@ -49,7 +51,9 @@ struct AlbertWeights {
 // Reads and packs every tensor the base model needs. Key prefix "albert." is detected; LayerNorm
 // gamma/beta names are accepted for weight/bias. Errors name the tensor (ERR_ALBERT_MISSING_TENSOR,
 // ERR_ALBERT_TENSOR_SHAPE, ERR_ALBERT_TENSOR_DTYPE).
-AlbertWeights load_albert_weights(const TensorStore& store, const AlbertConfig& config, const KernelSet& kernels);
+// `format` chooses how dense layers and word embeddings are stored (biases and LayerNorms stay float32).
+AlbertWeights load_albert_weights(const TensorStore& store, const AlbertConfig& config, const KernelSet& kernels,
+                                  WeightFormat format = WeightFormat::F32);
 
 // The reader the loader uses, exposed for heads: a float32 copy of `name` checked against `shape`.
 AlignedBuffer<float> read_float_tensor(const TensorStore& store, const std::string& name,

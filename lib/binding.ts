@@ -20,7 +20,8 @@ export interface NativeForwardInputs {
 }
 
 export interface NativeForwardOutputs {
-  lastHiddenState: Float32Array;
+  /** Optional: left out when only the pooler output is wanted. */
+  lastHiddenState?: Float32Array;
   poolerOutput?: Float32Array;
   hiddenStates?: Float32Array[];
 }
@@ -121,6 +122,10 @@ export interface NativeBinding {
   testing: {
     parseSafetensors(bytes: Uint8Array): number;
     parseConfig(text: string): Record<string, unknown>;
+    benchmarkGemm(options: { m: number; n: number; k: number; threads: number; kernel?: string; seconds?: number }): {
+      fmaPeakPerCore: number;
+      gflops: number;
+    };
     /** Parses (and exercises) a serialized SentencePiece ModelProto; returns its piece count. */
     parseSpieceModel(bytes: Uint8Array): number;
     /** Parses a vocab.txt; returns its size. */

@@ -98,6 +98,11 @@ export type SequenceInput =
 export interface ForwardManyOptions {
   /** Tokens per native call (default 16384). Larger batches use more memory; every batch keeps all cores busy. */
   tokenBudget?: number;
+  /**
+   * Which outputs to keep (default both). Leaving out `lastHiddenState` keeps a large job's memory to one
+   * vector per sequence.
+   */
+  outputs?: { lastHiddenState?: boolean; poolerOutput?: boolean };
   /** Called after each batch with the number of sequences done and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Stops before the next batch; the Promise rejects with the signal's reason. */
@@ -105,8 +110,8 @@ export interface ForwardManyOptions {
 }
 
 export interface SequenceOutput {
-  /** [length, hidden_size]: a view into the batch's output (no copy). */
-  lastHiddenState: Tensor<'float32'>;
+  /** [length, hidden_size]: a view into the batch's output (no copy); absent when not asked for. */
+  lastHiddenState?: Tensor<'float32'>;
   /** [hidden_size]; absent when the checkpoint has no pooler. */
   poolerOutput?: Tensor<'float32'>;
 }
@@ -246,6 +251,14 @@ export class AlbertModel {
    * inputs, the computation or the outputs. Outputs are [totalTokens, hidden_size].
    */
   async forwardPacked(inputs: PackedInputs, options: Pick<ForwardOptions, 'outputHiddenStates'> = {}): Promise<PackedOutput> {
+    const out = await this.#runPacked(inputs, { lastHiddenState: true, poolerOutput: true, hiddenStates: options.outputHiddenStates });
+    return out as PackedOutput;
+  }
+
+  async #runPacked(
+    inputs: PackedInputs,
+    want: { lastHiddenState: boolean; poolerOutput: boolean; hiddenStates?: boolean | undefined },
+  ): Promise<Partial<PackedOutput> & { offsets: Int32Array }> {
     const native = this.#requireNative();
     if (inputs === null || typeof inputs !== 'object') {
       throw albertError(ErrorCodes.INVALID_INPUT, `forwardPacked() needs an inputs object (got ${describe(inputs)})`, true);
@@ -271,17 +284,18 @@ export class AlbertModel {
       request[name] = flat;
     }
     const hidden = this.config.hidden_size;
-    const lastHiddenState = Tensor.zeros('float32', [total, hidden]);
-    const poolerOutput = this.#info.hasPooler ? Tensor.zeros('float32', [lengths.length, hidden]) : undefined;
-    const hiddenStates = options.outputHiddenStates
+    const lastHiddenState = want.lastHiddenState ? Tensor.zeros('float32', [total, hidden]) : undefined;
+    const poolerOutput = want.poolerOutput && this.#info.hasPooler ? Tensor.zeros('float32', [lengths.length, hidden]) : undefined;
+    const hiddenStates = want.hiddenStates
       ? Array.from({ length: this.config.num_hidden_layers + 1 }, () => Tensor.zeros('float32', [total, hidden]))
       : undefined;
     await native.forward(request, {
-      lastHiddenState: lastHiddenState.data,
+      lastHiddenState: lastHiddenState?.data,
       poolerOutput: poolerOutput?.data,
       hiddenStates: hiddenStates?.map((t) => t.data),
     });
-    const result: PackedOutput = { lastHiddenState, offsets };
+    const result: Partial<PackedOutput> & { offsets: Int32Array } = { offsets };
+    if (lastHiddenState) result.lastHiddenState = lastHiddenState;
     if (poolerOutput) result.poolerOutput = poolerOutput;
     if (hiddenStates) result.hiddenStates = hiddenStates;
     return result;
@@ -297,6 +311,8 @@ export class AlbertModel {
       throw albertError(ErrorCodes.INVALID_INPUT, `forwardMany() needs an array of sequences (got ${describe(sequences)})`, true);
     }
     const { tokenBudget = 16384, onProgress, signal } = options;
+    const keepHidden = options.outputs?.lastHiddenState ?? true;
+    const keepPooler = options.outputs?.poolerOutput ?? true;
     const items = sequences.map((s, i) => normalizeSequence(s, i));
     const { batches } = planBatches(items.map((s) => s.inputIds.length), tokenBudget);
     const results: SequenceOutput[] = new Array(items.length);
@@ -313,13 +329,14 @@ export class AlbertModel {
       if (batch.some((i) => items[i].positionIds)) {
         packed.positionIds = concat(batch.map((i) => items[i].positionIds ?? Int32Array.from(items[i].inputIds, (_, t) => t)));
       }
-      const out = await this.forwardPacked(packed);
+      const out = await this.#runPacked(packed, { lastHiddenState: keepHidden, poolerOutput: keepPooler });
       batch.forEach((index, b) => {
-        const begin = out.offsets[b] * hidden;
-        const end = out.offsets[b + 1] * hidden;
-        const result: SequenceOutput = {
-          lastHiddenState: new Tensor('float32', out.lastHiddenState.data.subarray(begin, end), [lengths[b], hidden]),
-        };
+        const result: SequenceOutput = {};
+        if (out.lastHiddenState) {
+          const begin = out.offsets[b] * hidden;
+          const end = out.offsets[b + 1] * hidden;
+          result.lastHiddenState = new Tensor('float32', out.lastHiddenState.data.subarray(begin, end), [lengths[b], hidden]);
+        }
         if (out.poolerOutput) {
           result.poolerOutput = new Tensor('float32', out.poolerOutput.data.subarray(b * hidden, (b + 1) * hidden), [hidden]);
         }

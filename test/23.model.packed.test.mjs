@@ -113,6 +113,9 @@ describe('packed and ragged inputs', () => {
       assert.deepEqual(outputs[i].lastHiddenState.data, single.lastHiddenState.data);
       assert.deepEqual(outputs[i].poolerOutput.data, single.poolerOutput.data);
     }
+    const poolerOnly = await model.forwardMany(sequences, { outputs: { lastHiddenState: false } });
+    assert.equal(poolerOnly[17].lastHiddenState, undefined);
+    assert.deepEqual(poolerOnly[17].poolerOutput.data, outputs[17].poolerOutput.data);
     const controller = new AbortController();
     controller.abort(new Error('stop'));
     await assert.rejects(model.forwardMany(sequences, { signal: controller.signal }), /stop/);

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "io/json.h"
 #include "io/safetensors.h"
+#include "kernels/gemm_benchmark.h"
 #include "js_values.h"
 #include "model/albert_config.h"
 #include "model_wrap.h"
@@ -64,6 +65,30 @@ Napi::Value parse_config_text(const Napi::CallbackInfo& info) {
   return json_to_js(env, json);
 }
 
+// Benchmark hooks: the FMA peak of one core and the GEMM's best rate on one shape (blocking; for bench/ only).
+Napi::Value benchmark_gemm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_error(env, albert::code::kInvalidInput, "expected an options object", true);
+  Napi::Object opts = info[0].As<Napi::Object>();
+  CapturedError error;
+  Napi::Object result = Napi::Object::New(env);
+  double peak = 0, gflops = 0;
+  if (!capture_errors(
+          [&] {
+            albert::Isa isa = albert::parse_isa(read_string(opts, "kernel", "auto"));
+            peak = albert::fma_peak_gflops(isa);
+            gflops = albert::gemm_gflops(isa, read_int(opts, "m", 1, 1 << 16, 4096), read_int(opts, "n", 1, 1 << 16, 768),
+                                         read_int(opts, "k", 1, 1 << 16, 768), read_int(opts, "threads", 1, 4096, 1),
+                                         opts.Has("seconds") ? opts.Get("seconds").ToNumber().DoubleValue() : 1.0);
+          },
+          error)) {
+    throw make_error(env, error);
+  }
+  result.Set("fmaPeakPerCore", Napi::Number::New(env, peak));
+  result.Set("gflops", Napi::Number::New(env, gflops));
+  return result;
+}
+
 Napi::Object init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();  // owned by the environment: freed by the finalizer below
   env.SetInstanceData<AddonData>(data);
@@ -75,6 +100,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("parseSafetensors", Napi::Function::New<parse_safetensors_bytes>(env, "parseSafetensors"));
   testing.Set("parseConfig", Napi::Function::New<parse_config_text>(env, "parseConfig"));
+  testing.Set("benchmarkGemm", Napi::Function::New<benchmark_gemm>(env, "benchmarkGemm"));
   exports.Set("testing", testing);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
   return exports;

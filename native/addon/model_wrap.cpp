@@ -132,7 +132,7 @@ Napi::Value ModelWrap::forward(const Napi::CallbackInfo& info) {
 
   const size_t state_size = cells * size_t(config.hidden_size);
   albert::ForwardOutputs out;
-  out.last_hidden_state = float_array(env, outputs.Get("lastHiddenState"), "lastHiddenState", state_size, true);
+  out.last_hidden_state = float_array(env, outputs.Get("lastHiddenState"), "lastHiddenState", state_size, false);
   if (model->has_pooler()) {
     out.pooler_output = float_array(env, outputs.Get("poolerOutput"), "poolerOutput",
                                     size_t(in.batch) * size_t(config.hidden_size), false);

@@ -316,7 +316,7 @@ void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk
     }
     if (!out.hidden_states.empty()) write_states(exec, batch, chunk, ws.hidden.data(), out.hidden_states[size_t(layer) + 1]);
   }
-  write_states(exec, batch, chunk, ws.hidden.data(), out.last_hidden_state);
+  if (out.last_hidden_state) write_states(exec, batch, chunk, ws.hidden.data(), out.last_hidden_state);
 
   if (out.pooler_output && weights_.has_pooler && rows > 0) {
     // Pooler: dense + tanh on each row's first position (a zero state when that position is padding).

@@ -43,7 +43,8 @@ struct ForwardInputs {
 };
 
 struct ForwardOutputs {
-  // Padded layout: [batch][seq][H], masked positions written as zeros. Packed: [tokens][H].
+  // Padded layout: [batch][seq][H], masked positions written as zeros. Packed: [tokens][H]. May be null
+  // when only the pooler output is wanted.
   float* last_hidden_state = nullptr;
   float* pooler_output = nullptr;      // [batch][H]; only for models with a pooler (may be null)
   std::vector<float*> hidden_states;   // empty, or num_hidden_layers + 1 buffers shaped like last_hidden_state

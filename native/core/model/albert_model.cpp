@@ -1,7 +1,6 @@
 #include "model/albert_model.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -371,15 +370,10 @@ void AlbertModel::forward(const ForwardInputs& in, const ForwardOutputs& out) co
   for (size_t i = 0; i < order.size(); ++i) order[i] = int(i);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return chunks[size_t(a)].tokens() > chunks[size_t(b)].tokens(); });
   const size_t solo_chunks = threads > 1 ? order.size() / size_t(threads) * size_t(threads) : 0;
-  if (solo_chunks > 0) {
-    std::atomic<size_t> next{0};
-    team->run([&](int thread) {
-      SerialExecutor solo;
-      for (size_t i = next.fetch_add(1); i < solo_chunks; i = next.fetch_add(1)) {
-        run_chunk(solo, batch, chunks[size_t(order[i])], ws.chunks[size_t(thread)], out);
-      }
-    });
-  }
+  team->for_each(int64_t(solo_chunks), [&](int64_t i, int thread) {
+    SerialExecutor solo;
+    run_chunk(solo, batch, chunks[size_t(order[size_t(i)])], ws.chunks[size_t(thread)], out);
+  });
   for (size_t i = solo_chunks; i < order.size(); ++i) run_chunk(*team, batch, chunks[size_t(order[i])], ws.chunks[0], out);
 }
 

@@ -1,5 +1,9 @@
 // Where parallel work runs: a Team of pool threads, or the calling thread alone. Kernels and the forward
 // pass take an Executor, so the same code runs one chunk across all cores or one chunk per core.
+//
+// Work is handed out dynamically: members claim items as they get to them, and a member that has not
+// started when the others are done is skipped. A member descheduled by a busy machine then delays nothing;
+// the price is that code must never rely on every member taking part.
 #pragma once
 
 #include <algorithm>
@@ -12,23 +16,22 @@ namespace albert {
 class Executor {
  public:
   virtual ~Executor() = default;
+  // Members that may take part (the calling thread included).
   virtual int size() const = 0;
-  // Runs fn(thread_index) on every member, index 0 on the calling thread; returns when all are done.
-  virtual void run(FunctionRef<void(int)> fn) = 0;
 
-  // Splits [0, n) into one contiguous range per member: fn(begin, end, thread_index).
+  // Calls fn(item, thread) once for every item in [0, n), spread over the members; `thread` is the member
+  // index (< size()), for per-thread scratch. Returns when all items are done; rethrows the first exception.
+  virtual void for_each(int64_t n, FunctionRef<void(int64_t, int)> fn) = 0;
+
+  // Splits [0, n) into contiguous ranges, several per member, and calls fn(begin, end, thread) on each.
   void parallel_for(int64_t n, FunctionRef<void(int64_t, int64_t, int)> fn) {
-    int members = int(std::min<int64_t>(size(), std::max<int64_t>(n, 1)));
-    if (members <= 1) {
-      if (n > 0) fn(0, n, 0);
+    if (n <= 0) return;
+    const int64_t pieces = std::min<int64_t>(n, size() == 1 ? 1 : int64_t(size()) * 4);
+    if (pieces == 1) {
+      fn(0, n, 0);
       return;
     }
-    run([&](int index) {
-      if (index >= members) return;
-      int64_t begin = n * index / members;
-      int64_t end = n * (index + 1) / members;
-      if (begin < end) fn(begin, end, index);
-    });
+    for_each(pieces, [&](int64_t piece, int thread) { fn(n * piece / pieces, n * (piece + 1) / pieces, thread); });
   }
 };
 
@@ -36,7 +39,9 @@ class Executor {
 class SerialExecutor final : public Executor {
  public:
   int size() const override { return 1; }
-  void run(FunctionRef<void(int)> fn) override { fn(0); }
+  void for_each(int64_t n, FunctionRef<void(int64_t, int)> fn) override {
+    for (int64_t i = 0; i < n; ++i) fn(i, 0);
+  }
 };
 
 }  // namespace albert

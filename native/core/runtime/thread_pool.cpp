@@ -1,6 +1,9 @@
 #include "runtime/thread_pool.h"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -17,11 +20,19 @@ namespace {
 // Spin this many rounds before sleeping: parallel regions of one forward follow each other within
 // microseconds, and a futex wake costs more than that.
 constexpr int kSpinRounds = 20000;
+
+// A worker's mailbox state: (generation << 2) | phase.
+constexpr uint64_t kPosted = 1;   // a task waits for the worker
+constexpr uint64_t kRunning = 2;  // the worker claimed it
+constexpr uint64_t kDone = 3;     // finished, or withdrawn before the worker started
+constexpr uint64_t phase_of(uint64_t state) { return state & 3; }
 }  // namespace
 
 // One OS thread that runs tasks posted to its mailbox.
 class Worker {
  public:
+  using Task = FunctionRef<void(int)>;
+
   Worker() : thread_([this] { loop(); }) {}
   ~Worker() {
     {
@@ -32,22 +43,24 @@ class Worker {
     thread_.join();
   }
 
-  void post(const FunctionRef<void(int)>* task, int index, std::exception_ptr* error) {
+  void post(const Task* task, int index, std::exception_ptr* error) {
     task_ = task;
     index_ = index;
     error_ = error;
-    uint64_t generation = posted_.load(std::memory_order_relaxed) + 1;
+    generation_ += 1;
     {
       // The lock orders this store against a worker that is about to sleep.
       std::lock_guard<std::mutex> lock(mutex_);
-      posted_.store(generation, std::memory_order_release);
+      state_.store((generation_ << 2) | kPosted, std::memory_order_release);
     }
     wake_.notify_one();
   }
 
-  void wait_done() {
-    uint64_t target = posted_.load(std::memory_order_relaxed);
-    for (int spin = 0; done_.load(std::memory_order_acquire) != target; ++spin) {
+  // Withdraws the task if the worker has not started it; otherwise waits for the worker to finish it.
+  void finish() {
+    uint64_t posted = (generation_ << 2) | kPosted;
+    if (state_.compare_exchange_strong(posted, (generation_ << 2) | kDone, std::memory_order_acq_rel)) return;
+    for (int spin = 0; state_.load(std::memory_order_acquire) != ((generation_ << 2) | kDone); ++spin) {
       if (spin < kSpinRounds) {
         ALBERT_CPU_RELAX();
       } else {
@@ -57,37 +70,44 @@ class Worker {
   }
 
  private:
+  bool has_task(uint64_t seen) const {
+    uint64_t state = state_.load(std::memory_order_acquire);
+    return state != seen && phase_of(state) == kPosted;
+  }
+
   void loop() {
     uint64_t seen = 0;
     while (true) {
-      uint64_t generation = 0;
-      for (int spin = 0; spin < kSpinRounds; ++spin) {
-        generation = posted_.load(std::memory_order_acquire);
-        if (generation != seen) break;
-        ALBERT_CPU_RELAX();
+      bool found = false;
+      for (int spin = 0; spin < kSpinRounds && !found; ++spin) {
+        found = has_task(seen);
+        if (!found) ALBERT_CPU_RELAX();
       }
-      if (generation == seen) {
+      if (!found) {
         std::unique_lock<std::mutex> lock(mutex_);
-        wake_.wait(lock, [&] { return stopping_ || posted_.load(std::memory_order_acquire) != seen; });
+        wake_.wait(lock, [&] { return stopping_ || has_task(seen); });
         if (stopping_) return;
-        generation = posted_.load(std::memory_order_acquire);
       }
-      seen = generation;
+      uint64_t posted = state_.load(std::memory_order_acquire);
+      seen = posted;
+      uint64_t claimed = (posted & ~uint64_t(3)) | kRunning;
+      // Fails when the poster withdrew the task because it finished all the work first.
+      if (!state_.compare_exchange_strong(posted, claimed, std::memory_order_acq_rel)) continue;
       try {
         (*task_)(index_);
       } catch (...) {
         *error_ = std::current_exception();
       }
-      done_.store(generation, std::memory_order_release);
+      state_.store((claimed & ~uint64_t(3)) | kDone, std::memory_order_release);
     }
   }
 
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::atomic<uint64_t> posted_{0};
-  std::atomic<uint64_t> done_{0};
-  const FunctionRef<void(int)>* task_ = nullptr;
+  std::atomic<uint64_t> state_{0};
+  uint64_t generation_ = 0;  // written by the posting thread only
+  const Task* task_ = nullptr;
   int index_ = 0;
   std::exception_ptr* error_ = nullptr;
   std::thread thread_;  // last: starts after the fields above exist
@@ -98,19 +118,35 @@ Team::Team(ThreadPool* pool, std::vector<Worker*> workers, int cores)
 
 Team::~Team() { pool_->release(workers_, cores_); }
 
-void Team::run(FunctionRef<void(int)> fn) {
-  if (workers_.empty()) {
-    fn(0);
+void Team::for_each(int64_t n, FunctionRef<void(int64_t, int)> fn) {
+  if (n <= 0) return;
+  if (workers_.empty() || n == 1) {
+    for (int64_t i = 0; i < n; ++i) fn(i, 0);
     return;
   }
-  std::vector<std::exception_ptr> errors(workers_.size() + 1);
-  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->post(&fn, int(i + 1), &errors[i + 1]);
+  std::atomic<int64_t> next{0};
+  std::atomic<bool> failed{false};
+  auto claim_items = [&](int thread) {
+    for (int64_t i = next.fetch_add(1, std::memory_order_relaxed); i < n && !failed.load(std::memory_order_relaxed);
+         i = next.fetch_add(1, std::memory_order_relaxed)) {
+      try {
+        fn(i, thread);
+      } catch (...) {
+        failed.store(true, std::memory_order_relaxed);
+        throw;
+      }
+    }
+  };
+  const size_t helpers = std::min(workers_.size(), size_t(n - 1));
+  std::vector<std::exception_ptr> errors(helpers + 1);
+  const Worker::Task task(claim_items);
+  for (size_t w = 0; w < helpers; ++w) workers_[w]->post(&task, int(w + 1), &errors[w + 1]);
   try {
-    fn(0);
+    claim_items(0);
   } catch (...) {
     errors[0] = std::current_exception();
   }
-  for (Worker* worker : workers_) worker->wait_done();
+  for (size_t w = 0; w < helpers; ++w) workers_[w]->finish();
   for (auto& error : errors) {
     if (error) std::rethrow_exception(error);
   }

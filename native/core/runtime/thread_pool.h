@@ -3,13 +3,10 @@
 // for cores instead of oversubscribing them.
 #pragma once
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
-#include <exception>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <vector>
 
 #include "runtime/executor.h"
@@ -23,14 +20,12 @@ class Team final : public Executor {
  public:
   // Teams come from ThreadPool::acquire.
   Team(class ThreadPool* pool, std::vector<Worker*> workers, int cores);
-  ~Team();
+  ~Team() override;
   Team(const Team&) = delete;
   Team& operator=(const Team&) = delete;
 
   int size() const override { return int(workers_.size()) + 1; }
-
-  // An exception thrown by any member is rethrown here after the others finish.
-  void run(FunctionRef<void(int)> fn) override;
+  void for_each(int64_t n, FunctionRef<void(int64_t, int)> fn) override;
 
  private:
   class ThreadPool* pool_;

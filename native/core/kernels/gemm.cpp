@@ -63,7 +63,14 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
   // Split the output columns across threads when there are enough panels (each thread then touches only
   // its share of the weights); otherwise split the rows.
   const int threads = team.size();
-  const bool split_columns = panels >= 2 * threads || row_blocks < threads;
+  const bool split_columns = threads > 1 && (panels >= 2 * threads || row_blocks < threads);
+  const bool normalize = epilogue.norm_gamma != nullptr;
+  auto normalize_rows = [&](int row_begin, int row_end) {
+    for (int r = row_begin; r < row_end; ++r) {
+      float* row = c + size_t(r) * ldc;
+      kernels.layer_norm(row, row, n, epilogue.norm_gamma, epilogue.norm_beta, epilogue.norm_eps);
+    }
+  };
 
   auto run_block = [&](int row_begin, int row_end, int panel_begin, int panel_end) {
     for (int rb = row_begin; rb < row_end; rb += kRowBlock) {
@@ -100,11 +107,14 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
           }
         }
       }
+      // This block's rows are complete when this call owns every column.
+      if (normalize && panel_begin == 0 && panel_end == panels) normalize_rows(rb, rb_end);
     }
   };
 
   if (split_columns) {
     team.parallel_for(panels, [&](int64_t begin, int64_t end, int) { run_block(0, m, int(begin), int(end)); });
+    if (normalize) team.parallel_for(m, [&](int64_t begin, int64_t end, int) { normalize_rows(int(begin), int(end)); });
   } else {
     team.parallel_for(row_blocks, [&](int64_t begin, int64_t end, int) {
       run_block(int(begin) * kRowBlock, std::min(m, int(end) * kRowBlock), 0, panels);

@@ -45,6 +45,11 @@ struct GemmEpilogue {
   const float* residual = nullptr;  // [m][ldr], added after the bias
   int ldr = 0;
   Activation activation = Activation::Identity;
+  // Optional LayerNorm over each finished output row (after bias, residual and activation). It runs on a row
+  // block as soon as all its columns are done, while the block is still in cache.
+  const float* norm_gamma = nullptr;
+  const float* norm_beta = nullptr;
+  float norm_eps = 0;
 };
 
 // C[m][n] = act(A[m][k] * W^T + bias + residual). A rows are lda apart, C rows ldc apart. C must not alias

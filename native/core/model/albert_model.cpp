@@ -38,15 +38,6 @@ std::string element_name(const char* input, int seq_len, size_t flat) {
   return std::string(input) + "[" + std::to_string(flat / size_t(seq_len)) + "][" + std::to_string(flat % size_t(seq_len)) + "]";
 }
 
-void layer_norm_rows(Executor& team, const KernelSet& k, const float* x, float* y, int rows, int n,
-                     const LayerNormWeights& ln, float eps) {
-  team.parallel_for(rows, [&](int64_t begin, int64_t end, int) {
-    for (int64_t r = begin; r < end; ++r) {
-      k.layer_norm(x + size_t(r) * n, y + size_t(r) * n, n, ln.gamma.data(), ln.beta.data(), eps);
-    }
-  });
-}
-
 }  // namespace
 
 std::shared_ptr<AlbertModel> AlbertModel::load_folder(const std::string& folder, const LoadOptions& options) {
@@ -248,13 +239,13 @@ void AlbertModel::run_layer(Executor& exec, const TokenBatch& batch, const Chunk
     }
   });
   gemm(exec, k, n, ws.context.data(), h, lw.attention_output, ws.attention.data(), h,
-       {lw.attention_output_bias.data(), ws.hidden.data(), h, Activation::Identity});
-  layer_norm_rows(exec, k, ws.attention.data(), ws.attention.data(), n, h, lw.attention_norm, eps);
+       {lw.attention_output_bias.data(), ws.hidden.data(), h, Activation::Identity, lw.attention_norm.gamma.data(),
+        lw.attention_norm.beta.data(), eps});
   float* intermediate = ws.work.data();  // Q, K and V are no longer needed
   gemm(exec, k, n, ws.attention.data(), h, lw.ffn, intermediate, inter, {lw.ffn_bias.data(), nullptr, 0, config_.activation});
   gemm(exec, k, n, intermediate, inter, lw.ffn_output, ws.hidden.data(), h,
-       {lw.ffn_output_bias.data(), ws.attention.data(), h, Activation::Identity});
-  layer_norm_rows(exec, k, ws.hidden.data(), ws.hidden.data(), n, h, lw.output_norm, eps);
+       {lw.ffn_output_bias.data(), ws.attention.data(), h, Activation::Identity, lw.output_norm.gamma.data(),
+        lw.output_norm.beta.data(), eps});
 }
 
 void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,

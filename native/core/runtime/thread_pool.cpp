@@ -88,10 +88,12 @@ class Worker {
         wake_.wait(lock, [&] { return stopping_ || has_task(seen); });
         if (stopping_) return;
       }
+      // Claim only a task that is still posted: the poster may have withdrawn it (finishing all the work
+      // itself) since it was seen, and a withdrawn task must never run.
       uint64_t posted = state_.load(std::memory_order_acquire);
+      if (phase_of(posted) != kPosted || posted == seen) continue;
       seen = posted;
       uint64_t claimed = (posted & ~uint64_t(3)) | kRunning;
-      // Fails when the poster withdrew the task because it finished all the work first.
       if (!state_.compare_exchange_strong(posted, claimed, std::memory_order_acq_rel)) continue;
       try {
         (*task_)(index_);

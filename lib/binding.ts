@@ -79,14 +79,18 @@ export interface NativeBatchOptions extends NativeEncodeOptions {
   threads?: number;
 }
 
-export interface NativeEncoding {
-  ids: Int32Array;
-  typeIds: Int32Array;
-  tokens: string[];
-  /** [begin, end) pairs in UTF-16 code units. */
-  offsets: Int32Array;
-  specialTokensMask: Uint8Array;
-}
+/**
+ * Packed to keep the call cheap: `data` is [n, ids(n), typeIds(n), specialMask(n), tokenLengths(n),
+ * offsets(2n)?] for encode() and [n, ids(n), tokenLengths(n), offsets(2n)?] for tokenize(); `tokens` is every
+ * token string concatenated (tokenLengths in UTF-16 units); offsets are [begin, end) in UTF-16 units.
+ */
+export type NativePackedTokens = [data: Int32Array, tokens: string];
+
+/**
+ * encode()/tokenize() options as one integer: bit 0 addSpecialTokens, bits 1-2 truncation (0 none,
+ * 1 longest_first, 2 only_first, 3 only_second), bit 3 return offsets.
+ */
+export type NativeEncodeFlags = number;
 
 export interface NativeBatchEncoding {
   batch: number;
@@ -99,8 +103,10 @@ export interface NativeBatchEncoding {
 
 export interface NativeTokenizer {
   info(): NativeTokenizerInfo;
-  tokenize(text: string): { tokens: string[]; ids: Int32Array; offsets: Int32Array };
-  encode(text: string, pair: string | undefined, options: NativeEncodeOptions): NativeEncoding;
+  /** With a large enough `scratch`, data is written there and only the tokens string returns. */
+  tokenize(text: string, flags: NativeEncodeFlags, scratch?: Int32Array): NativePackedTokens | string;
+  /** `maxLength` -1 for none; `scratch` as for tokenize(). */
+  encode(text: string, pair: string | undefined, flags: NativeEncodeFlags, maxLength: number, scratch?: Int32Array): NativePackedTokens | string;
   encodeBatch(texts: string[], pairs: string[] | undefined, options: NativeBatchOptions): Promise<NativeBatchEncoding>;
   encodeBatchSync(texts: string[], pairs: string[] | undefined, options: NativeBatchOptions): NativeBatchEncoding;
   decode(ids: ArrayLike<number>, skipSpecialTokens: boolean): string;

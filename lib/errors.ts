@@ -12,6 +12,12 @@ export const ErrorCodes = {
   INVALID_JSON: 'ERR_ALBERT_INVALID_JSON',
   /** config.json has a field of the wrong type or out of range. */
   INVALID_CONFIG: 'ERR_ALBERT_INVALID_CONFIG',
+  /**
+   * A tokenizer file is malformed: spiece.model (truncated, bad varints or wire types, impossible lengths, an
+   * empty or inconsistent piece table), vocab.txt (empty, duplicate entries, no unknown token),
+   * tokenizer_config.json or tokenizer.json (a field of the wrong type, an unknown token).
+   */
+  INVALID_TOKENIZER: 'ERR_ALBERT_INVALID_TOKENIZER',
   /** A valid but unsupported feature (e.g. relative position embeddings, an unknown activation). */
   UNSUPPORTED: 'ERR_ALBERT_UNSUPPORTED',
   /** A safetensors file is truncated, lies about its sizes or offsets, or has an unknown dtype. */

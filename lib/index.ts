@@ -26,3 +26,18 @@ export { ErrorCodes, isAlbertNodeError } from './errors';
 export type { AlbertNodeError, ErrorCode } from './errors';
 export { cpuInfo } from './system';
 export type { CpuInfo } from './system';
+export { Tokenizer } from './tokenizer';
+export type {
+  BatchEncodeOptions,
+  BatchEncoding,
+  DecodeOptions,
+  EncodeOptions,
+  Encoding,
+  SpecialToken,
+  SpecialTokens,
+  TokenizerFileOptions,
+  TokenizerKind,
+  TokenizerLoadOptions,
+  TokenizerSource,
+} from './tokenizer';
+export type { PaddingStrategy, TruncationStrategy } from './tokenizer-options';

@@ -22,7 +22,21 @@ it('native code is clean under ASan + UBSan', { skip: !supported && 'needs Linux
   assert.ok(existsSync(binary));
 
   const libasan = spawnSync('gcc', ['-print-file-name=libasan.so'], { encoding: 'utf8' }).stdout.trim();
-  const files = ['20.model.load', '21.model.goldens', '22.model.forward', '30.fuzz.parsers'].map((f) => join('test', `${f}.test.mjs`));
+  const files = [
+    '20.model.load',
+    '21.model.goldens',
+    '22.model.forward',
+    '23.model.packed',
+    '24.model.dtype',
+    '25.runtime.threads',
+    '30.fuzz.parsers',
+    '40.tokenizer.sentencepiece',
+    '41.tokenizer.albert',
+    '42.tokenizer.wordpiece',
+    '43.tokenizer.json',
+    '44.tokenizer.api',
+    '45.tokenizer.fuzz',
+  ].map((f) => join('test', `${f}.test.mjs`));
   // A nested `node --test` must not think it reports to this runner.
   const { NODE_TEST_CONTEXT: _context, ...parentEnv } = process.env;
   const run = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=tap', ...files], {
@@ -39,6 +53,7 @@ it('native code is clean under ASan + UBSan', { skip: !supported && 'needs Linux
       ALBERT_NODE_TEST_TINY_ONLY: '1',
       ALBERT_NODE_TEST_SANITIZED: '1',
       FUZZ_CASES: '3000',
+      ALBERT_NODE_STRESS_ROUNDS: '200',
     },
   });
   const output = `${run.stdout}\n${run.stderr}`;

@@ -12,6 +12,7 @@
 #include "model_wrap.h"
 #include "runtime/cpu_features.h"
 #include "runtime/thread_pool.h"
+#include "tokenizer_wrap.h"
 
 namespace albert_addon {
 
@@ -103,6 +104,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   testing.Set("benchmarkGemm", Napi::Function::New<benchmark_gemm>(env, "benchmarkGemm"));
   exports.Set("testing", testing);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));
+  register_tokenizer(env, exports);
   return exports;
 }
 

@@ -12,6 +12,7 @@ inline constexpr const char* kFileNotFound = "ERR_ALBERT_FILE_NOT_FOUND";
 inline constexpr const char* kFileRead = "ERR_ALBERT_FILE_READ";
 inline constexpr const char* kInvalidJson = "ERR_ALBERT_INVALID_JSON";
 inline constexpr const char* kInvalidConfig = "ERR_ALBERT_INVALID_CONFIG";
+inline constexpr const char* kInvalidTokenizer = "ERR_ALBERT_INVALID_TOKENIZER";
 inline constexpr const char* kUnsupported = "ERR_ALBERT_UNSUPPORTED";
 inline constexpr const char* kInvalidSafetensors = "ERR_ALBERT_INVALID_SAFETENSORS";
 inline constexpr const char* kMissingTensor = "ERR_ALBERT_MISSING_TENSOR";

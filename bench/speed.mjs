@@ -1,0 +1,275 @@
+// The CPU speed benchmarks of albert-node against onnxruntime-node and transformers.js on ALBERT-base
+// (fixtures/base-random), all in one process with the same thread count:
+//   uniform  - a 32 x 128 batch: tokens/s, ratio to onnxruntime, GFLOP/s against this machine's SGEMM peak
+//   mixed    - N real sentences (5..128 tokens) end to end from strings: albert-node's tokenizer + forwardMany,
+//              transformers.js feature-extraction in batches of 32, onnxruntime with padded batches of 32
+//   latency  - one sequence of 16 and of 128 tokens: p50 / p99 over many runs
+//   memory   - RSS after load and peak RSS during the mixed job, each engine in its own child process
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ort from 'onnxruntime-node';
+import { AlbertModel, Tokenizer } from '../dist/index.js';
+import { binding } from '../dist/binding.js';
+import { baseRandom, fixturesRoot, median, parseArgs, percentile, printTable, timeRuns } from './common.mjs';
+import { mixedCorpus } from './corpus.mjs';
+
+const HELP = `usage: node bench/speed.mjs [options]
+  --jobs       comma-separated: uniform,mixed,latency,memory (default: all)
+  --threads    comma-separated thread counts (default: 1,2 capped at the cores)
+  --sentences  sentences in the mixed job (default 2000)
+  --runs       latency runs per shape (default 200)
+  --seconds    minimum measuring time per uniform measurement (default 10)
+  --engine     internal: run the memory probe for one engine (albert-node | onnxruntime | transformers.js)`;
+
+const args = parseArgs(
+  { jobs: 'uniform,mixed,latency,memory', threads: '', sentences: 2000, runs: 200, seconds: 10, engine: '' },
+  HELP,
+);
+const threadCounts = (args.threads || [1, 2].filter((t) => t <= cpus().length).join(',')).split(',').map(Number);
+const jobs = new Set(args.jobs.split(','));
+const onnxPath = resolve(baseRandom, 'onnx', 'model.onnx');
+// FLOPs per token of ALBERT-base (multiply-adds x 2): the dense layers of 12 passes plus the E->H projection;
+// attention's T-dependent part is added per shape.
+const H = 768;
+const DENSE_FLOPS_PER_TOKEN = 2 * (12 * (3 * H * H + H * H + 2 * H * 3072) + 128 * H);
+const attentionFlopsPerToken = (seqLen) => 12 * 2 * 2 * seqLen * H;
+
+async function loadOrt(threads) {
+  return ort.InferenceSession.create(onnxPath, {
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+  });
+}
+
+function ortFeeds(rows, seqLen) {
+  // rows: arrays of token ids; right-padded with 0 and masked.
+  const batch = rows.length;
+  const ids = new BigInt64Array(batch * seqLen);
+  const mask = new BigInt64Array(batch * seqLen);
+  rows.forEach((row, b) => {
+    for (let t = 0; t < row.length; t++) {
+      ids[b * seqLen + t] = BigInt(row[t]);
+      mask[b * seqLen + t] = 1n;
+    }
+  });
+  return {
+    input_ids: new ort.Tensor('int64', ids, [batch, seqLen]),
+    attention_mask: new ort.Tensor('int64', mask, [batch, seqLen]),
+    token_type_ids: new ort.Tensor('int64', new BigInt64Array(batch * seqLen), [batch, seqLen]),
+  };
+}
+
+const syntheticIds = (count) => Int32Array.from({ length: count }, (_, i) => 5 + ((i * 7919) % 29990));
+
+async function uniformJob() {
+  const rows = [];
+  for (const threads of threadCounts) {
+    const [batch, seqLen] = [32, 128];
+    const ids = syntheticIds(batch * seqLen);
+    const model = await AlbertModel.fromPretrained(baseRandom, { threads });
+    const session = await loadOrt(threads);
+    const feeds = ortFeeds(Array.from({ length: batch }, (_, b) => ids.subarray(b * seqLen, (b + 1) * seqLen)), seqLen);
+    const timing = { warmup: 1, minIterations: 3, minSeconds: args.seconds };
+    const albertMs = median(await timeRuns(() => model.forward({ inputIds: { data: ids, dims: [batch, seqLen] } }), timing));
+    const ortMs = median(await timeRuns(() => session.run(feeds), timing));
+    const tokens = batch * seqLen;
+    const flops = tokens * (DENSE_FLOPS_PER_TOKEN + attentionFlopsPerToken(seqLen));
+    const gemm = binding().testing.benchmarkGemm({ m: 4096, n: 2304, k: 768, threads, seconds: 3 });
+    const peak = gemm.fmaPeakPerCore * threads;
+    rows.push({
+      threads,
+      'albert-node tok/s': (tokens / albertMs * 1000).toFixed(0),
+      'onnxruntime tok/s': (tokens / ortMs * 1000).toFixed(0),
+      'ratio vs ORT': (ortMs / albertMs).toFixed(2),
+      'albert-node GFLOP/s': (flops / albertMs / 1e6).toFixed(1),
+      'onnxruntime GFLOP/s': (flops / ortMs / 1e6).toFixed(1),
+      'SGEMM GFLOP/s (own, 4096x2304x768)': gemm.gflops.toFixed(1),
+      'FMA peak GFLOP/s': peak.toFixed(1),
+      'albert-node % of SGEMM': ((flops / albertMs / 1e6 / gemm.gflops) * 100).toFixed(0),
+    });
+    model.dispose();
+    await session.release();
+  }
+  console.log('\n## Job 1: uniform batch 32 x 128');
+  printTable(rows, Object.keys(rows[0]));
+}
+
+async function loadTransformersJs(threads) {
+  const { pipeline, env } = await import('@huggingface/transformers');
+  env.allowRemoteModels = false;
+  env.localModelPath = fixturesRoot;
+  return pipeline('feature-extraction', 'base-random', {
+    dtype: 'fp32',
+    device: 'cpu',
+    session_options: { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' },
+  });
+}
+
+// Runs the mixed job on one engine; returns { seconds, tokens }.
+async function mixedRun(engine, threads, texts, tokenizer) {
+  const started = performance.now();
+  let tokens = 0;
+  if (engine === 'albert-node') {
+    const model = await AlbertModel.fromPretrained(baseRandom, { threads });
+    const t0 = performance.now();
+    for (let i = 0; i < texts.length; i += 512) {
+      const enc = await tokenizer.encodeBatch(texts.slice(i, i + 512), { truncation: true, maxLength: 128 });
+      const seqLen = enc.inputIds.dims[1];
+      const sequences = Array.from(enc.lengths, (length, b) => enc.inputIds.data.subarray(b * seqLen, b * seqLen + length));
+      tokens += enc.lengths.reduce((a, b) => a + b, 0);
+      await model.forwardMany(sequences, { outputs: { lastHiddenState: false } });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    model.dispose();
+    return { seconds, tokens, loadSeconds: (t0 - started) / 1000 };
+  }
+  if (engine === 'onnxruntime') {
+    const session = await loadOrt(threads);
+    const t0 = performance.now();
+    for (let i = 0; i < texts.length; i += 32) {
+      const enc = tokenizer.encodeBatchSync(texts.slice(i, i + 32), { truncation: true, maxLength: 128 });
+      const seqLen = enc.inputIds.dims[1];
+      const rows = Array.from(enc.lengths, (length, b) => enc.inputIds.data.subarray(b * seqLen, b * seqLen + length));
+      tokens += enc.lengths.reduce((a, b) => a + b, 0);
+      await session.run(ortFeeds(rows, seqLen));
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    await session.release();
+    return { seconds, tokens, loadSeconds: (t0 - started) / 1000 };
+  }
+  const extractor = await loadTransformersJs(threads);
+  const t0 = performance.now();
+  for (let i = 0; i < texts.length; i += 32) {
+    const out = await extractor(texts.slice(i, i + 32), { pooling: 'none' });
+    tokens += out.dims[0] * out.dims[1];
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  await extractor.dispose();
+  return { seconds, tokens, loadSeconds: (t0 - started) / 1000 };
+}
+
+async function mixedJob(tokenizer, texts) {
+  const realTokens = texts.reduce((n, t) => n + tokenizer.encode(t).ids.length, 0);
+  const rows = [];
+  for (const threads of threadCounts) {
+    const results = {};
+    for (const engine of ['albert-node', 'onnxruntime', 'transformers.js']) results[engine] = await mixedRun(engine, threads, texts, tokenizer);
+    const rate = (engine) => realTokens / results[engine].seconds;
+    rows.push({
+      threads,
+      sentences: texts.length,
+      'real tokens': realTokens,
+      'albert-node tok/s': rate('albert-node').toFixed(0),
+      'onnxruntime tok/s (padded 32)': rate('onnxruntime').toFixed(0),
+      'transformers.js tok/s (batches of 32)': rate('transformers.js').toFixed(0),
+      'vs ORT': (rate('albert-node') / rate('onnxruntime')).toFixed(2),
+      'vs transformers.js': (rate('albert-node') / rate('transformers.js')).toFixed(2),
+    });
+  }
+  console.log(`\n## Job 2: mixed-length job, ${texts.length} real sentences end to end from strings (real tokens/s)`);
+  printTable(rows, Object.keys(rows[0]));
+}
+
+async function latencyJob() {
+  const rows = [];
+  for (const threads of threadCounts) {
+    const model = await AlbertModel.fromPretrained(baseRandom, { threads });
+    const session = await loadOrt(threads);
+    for (const seqLen of [16, 128]) {
+      const ids = syntheticIds(seqLen);
+      const feeds = ortFeeds([ids], seqLen);
+      const timing = { warmup: 5, minIterations: args.runs, minSeconds: 0 };
+      const a = await timeRuns(() => model.forward({ inputIds: { data: ids, dims: [1, seqLen] } }), timing);
+      const o = await timeRuns(() => session.run(feeds), timing);
+      rows.push({
+        threads,
+        tokens: seqLen,
+        'albert-node p50 ms': percentile(a, 50).toFixed(2),
+        'albert-node p99 ms': percentile(a, 99).toFixed(2),
+        'onnxruntime p50 ms': percentile(o, 50).toFixed(2),
+        'onnxruntime p99 ms': percentile(o, 99).toFixed(2),
+        'p50 ratio (albert/ORT)': (percentile(a, 50) / percentile(o, 50)).toFixed(2),
+      });
+    }
+    model.dispose();
+    await session.release();
+  }
+  console.log(`\n## Job 3: latency of one sequence (${args.runs} runs)`);
+  printTable(rows, Object.keys(rows[0]));
+}
+
+// Linux: VmRSS now, and VmHWM (peak) since the last reset through /proc/self/clear_refs.
+async function memoryStatus() {
+  const { readFileSync } = await import('node:fs');
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const kb = (field) => Number(status.match(new RegExp(`${field}:\\s+(\\d+)`))[1]);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+async function memoryProbe(engine) {
+  const { writeFileSync } = await import('node:fs');
+  const tokenizer = await Tokenizer.fromPretrained(baseRandom);
+  const texts = mixedCorpus(tokenizer, args.sentences);
+  const threads = threadCounts.at(-1);
+  // Load alone, then measure the job with the peak counter reset.
+  let loaded;
+  if (engine === 'albert-node') {
+    const model = await AlbertModel.fromPretrained(baseRandom, { threads });
+    loaded = await memoryStatus();
+    model.dispose();
+  } else if (engine === 'onnxruntime') {
+    const session = await loadOrt(threads);
+    loaded = await memoryStatus();
+    await session.release();
+  } else {
+    const extractor = await loadTransformersJs(threads);
+    loaded = await memoryStatus();
+    await extractor.dispose();
+  }
+  writeFileSync('/proc/self/clear_refs', '5');
+  await mixedRun(engine, threads, texts, tokenizer);
+  const after = await memoryStatus();
+  console.log(JSON.stringify({ engine, rssAfterLoadMiB: loaded.rss, peakDuringJobMiB: after.peak }));
+}
+
+async function memoryJob() {
+  const rows = [];
+  const script = fileURLToPath(import.meta.url);
+  for (const engine of ['albert-node', 'onnxruntime', 'transformers.js']) {
+    const child = spawnSync(process.execPath, [script, '--engine', engine, '--sentences', String(Math.min(args.sentences, 500)), '--threads', String(threadCounts.at(-1))], {
+      encoding: 'utf8',
+    });
+    const line = child.stdout.trim().split('\n').at(-1);
+    if (child.status !== 0) throw new Error(`memory probe for ${engine} failed:\n${child.stderr}`);
+    rows.push(JSON.parse(line));
+  }
+  const ort = rows.find((r) => r.engine === 'onnxruntime');
+  console.log('\n## Job 4: memory (separate processes; RSS includes Node itself)');
+  printTable(
+    rows.map((r) => ({
+      engine: r.engine,
+      'RSS after load MiB': r.rssAfterLoadMiB.toFixed(0),
+      'peak RSS during mixed job MiB': r.peakDuringJobMiB.toFixed(0),
+      'after load vs ORT': (r.rssAfterLoadMiB / ort.rssAfterLoadMiB).toFixed(2),
+      'peak vs ORT': (r.peakDuringJobMiB / ort.peakDuringJobMiB).toFixed(2),
+    })),
+    ['engine', 'RSS after load MiB', 'peak RSS during mixed job MiB', 'after load vs ORT', 'peak vs ORT'],
+  );
+}
+
+if (args.engine) {
+  await memoryProbe(args.engine);
+} else {
+  console.log(`albert-node speed benchmarks on ${cpus()[0].model}, ${cpus().length} cores; kernels: ${binding().cpuInfo().defaultKernel}`);
+  if (jobs.has('uniform')) await uniformJob();
+  if (jobs.has('mixed')) {
+    const tokenizer = await Tokenizer.fromPretrained(baseRandom);
+    await mixedJob(tokenizer, mixedCorpus(tokenizer, args.sentences));
+  }
+  if (jobs.has('latency')) await latencyJob();
+  if (jobs.has('memory') && process.platform === 'linux') await memoryJob();
+}

@@ -1,0 +1,48 @@
+// A minimal reader for the protobuf wire format (enough for SentencePiece's ModelProto). Every read is
+// bounds-checked; malformed input throws ERR_ALBERT_INVALID_TOKENIZER naming the file and field path.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace albert::tok {
+
+class ProtoReader {
+ public:
+  enum WireType : uint32_t { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
+
+  struct Field {
+    uint32_t number = 0;
+    WireType wire_type = kVarint;
+    uint64_t varint = 0;      // kVarint, kFixed64, kFixed32
+    std::string_view bytes;   // kLengthDelimited
+  };
+
+  // `where` names the message in errors, e.g. "spiece.model: pieces[12]".
+  ProtoReader(std::string_view data, std::string where) : data_(data), where_(std::move(where)) {}
+
+  bool done() const { return pos_ >= data_.size(); }
+  // Reads the next field; returns false at the end of the message.
+  bool next(Field& field);
+
+  // Typed accessors that check the wire type of `field` (named `name` in errors).
+  uint64_t as_uint64(const Field& field, const char* name) const;
+  int32_t as_int32(const Field& field, const char* name) const;
+  bool as_bool(const Field& field, const char* name) const;
+  float as_float(const Field& field, const char* name) const;
+  std::string_view as_bytes(const Field& field, const char* name) const;
+
+  const std::string& where() const { return where_; }
+  [[noreturn]] void fail(const std::string& what) const;
+
+ private:
+  uint64_t read_varint();
+
+  std::string_view data_;
+  std::string where_;
+  size_t pos_ = 0;
+};
+
+}  // namespace albert::tok

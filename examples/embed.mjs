@@ -12,13 +12,9 @@ const texts = args.length > 0 ? args : ['The capital of France is Paris.', 'ALBE
 const tokenizer = await Tokenizer.fromPretrained(folder);
 const model = await AlbertModel.fromPretrained(folder);
 
-// Tokenize natively (off the event loop), truncating to the model's maximum length.
-const batch = await tokenizer.encodeBatch(texts, { truncation: true, maxLength: model.config.max_position_embeddings });
-const seqLen = batch.inputIds.dims[1];
-const sequences = Array.from(batch.lengths, (length, row) => batch.inputIds.data.subarray(row * seqLen, row * seqLen + length));
-
-// Sorted, packed into large batches, no padding computed; results come back in input order.
-const outputs = await model.forwardMany(sequences, { outputs: { lastHiddenState: false } });
+// Tokenized natively, sorted by length, packed into large batches with no padding computed, run off the
+// event loop; results come back in input order. Keep only the pooled vector of each text.
+const outputs = await model.forwardMany(texts, { tokenizer, outputs: { lastHiddenState: false } });
 outputs.forEach((out, i) => {
   const v = out.poolerOutput.data;
   console.log(`${texts[i].slice(0, 40).padEnd(40)} -> [${Array.from(v.subarray(0, 4), (x) => x.toFixed(4)).join(', ')}, ...] (${v.length} dims)`);

@@ -5,6 +5,7 @@ import { albertError, ErrorCodes } from './errors';
 import { planBatches } from './batching';
 import { describe, toFlat, toMatrix, type IndexInput, type Matrix } from './inputs';
 import { Tensor } from './tensor';
+import type { Tokenizer } from './tokenizer';
 
 /** Which compute kernels to use: the best the CPU supports (`auto`), or one ISA (for testing). */
 export type KernelChoice = 'auto' | 'generic' | 'avx2' | 'avx512';
@@ -85,8 +86,13 @@ export interface PackedOutput {
   offsets: Int32Array;
 }
 
-/** One sequence for forwardMany(): its token ids, or ids with segment and position ids. */
+/**
+ * One sequence for forwardMany(): a text or a `[text, textPair]` (with `options.tokenizer`), its token ids, or
+ * ids with segment and position ids.
+ */
 export type SequenceInput =
+  | string
+  | readonly [string, string]
   | readonly number[]
   | Int32Array
   | {
@@ -98,6 +104,13 @@ export type SequenceInput =
 export interface ForwardManyOptions {
   /** Tokens per native call (default 16384). Larger batches use more memory; every batch keeps all cores busy. */
   tokenBudget?: number;
+  /** Tokenizes the sequences given as texts (natively, off the event loop). */
+  tokenizer?: Tokenizer;
+  /**
+   * Texts longer than this many tokens (special tokens included) are truncated ('longest_first' for pairs).
+   * Default: max_position_embeddings.
+   */
+  maxLength?: number;
   /**
    * Which outputs to keep (default both). Leaving out `lastHiddenState` keeps a large job's memory to one
    * vector per sequence.
@@ -313,7 +326,7 @@ export class AlbertModel {
     const { tokenBudget = 16384, onProgress, signal } = options;
     const keepHidden = options.outputs?.lastHiddenState ?? true;
     const keepPooler = options.outputs?.poolerOutput ?? true;
-    const items = sequences.map((s, i) => normalizeSequence(s, i));
+    const items = await this.#normalizeSequences(sequences, options);
     const { batches } = planBatches(items.map((s) => s.inputIds.length), tokenBudget);
     const results: SequenceOutput[] = new Array(items.length);
     const hidden = this.config.hidden_size;
@@ -346,6 +359,45 @@ export class AlbertModel {
       onProgress?.(done, items.length);
     }
     return results;
+  }
+
+  async #normalizeSequences(sequences: readonly SequenceInput[], options: ForwardManyOptions): Promise<NormalizedSequence[]> {
+    const items: (NormalizedSequence | undefined)[] = new Array(sequences.length);
+    const textIndices: number[] = [];
+    sequences.forEach((s, i) => {
+      if (typeof s === 'string' || (Array.isArray(s) && s.length === 2 && typeof s[0] === 'string')) textIndices.push(i);
+      else items[i] = normalizeSequence(s as Exclude<SequenceInput, string | readonly [string, string]>, i);
+    });
+    if (textIndices.length > 0) {
+      const { tokenizer } = options;
+      if (!tokenizer || typeof (tokenizer as Partial<Tokenizer>).encodeBatch !== 'function') {
+        throw albertError(ErrorCodes.INVALID_INPUT, `sequences[${textIndices[0]}] is text: pass options.tokenizer to tokenize it`, true);
+      }
+      const maxLength = options.maxLength ?? this.config.max_position_embeddings;
+      // Encoded in slices so a huge job never holds one giant padded matrix.
+      for (let start = 0; start < textIndices.length; start += 4096) {
+        const slice = textIndices.slice(start, start + 4096);
+        const texts = slice.map((i) => sequences[i]);
+        const allPairs = texts.every((t) => Array.isArray(t));
+        if (!allPairs && texts.some((t) => Array.isArray(t))) {
+          // Mixed singles and pairs: encode them separately.
+          for (const i of slice) {
+            const t = sequences[i] as string | readonly [string, string];
+            const enc = Array.isArray(t) ? tokenizer.encode(t[0], { textPair: t[1], maxLength }) : tokenizer.encode(t as string, { maxLength });
+            items[i] = { inputIds: Int32Array.from(enc.ids), tokenTypeIds: Int32Array.from(enc.typeIds) };
+          }
+          continue;
+        }
+        const batch = await tokenizer.encodeBatch(texts as string[] | Array<[string, string]>, { truncation: true, maxLength });
+        const seqLen = batch.inputIds.dims[1];
+        slice.forEach((index, row) => {
+          const begin = row * seqLen;
+          const end = begin + batch.lengths[row];
+          items[index] = { inputIds: batch.inputIds.data.subarray(begin, end), tokenTypeIds: batch.tokenTypeIds.data.subarray(begin, end) };
+        });
+      }
+    }
+    return items as NormalizedSequence[];
   }
 
   /**

@@ -123,6 +123,27 @@ describe('packed and ragged inputs', () => {
     await rejectsWith(model.forwardMany([[2, 3]], { tokenBudget: 0 }), ErrorCodes.INVALID_INPUT, 'tokenBudget');
   });
 
+  it('forwardMany tokenizes texts and text pairs with options.tokenizer', async () => {
+    const { Tokenizer } = await import('../dist/index.js');
+    const tokenizer = await Tokenizer.fromPretrained(folder);
+    const texts = ['The capital of France is Paris.', ['Where is the dog?', 'In the garden.'], 'A third text, longer than the others, to vary the lengths.'];
+    const outputs = await model.forwardMany(texts, { tokenizer, tokenBudget: 16 });
+    for (let i = 0; i < texts.length; i++) {
+      const t = texts[i];
+      const enc = Array.isArray(t) ? tokenizer.encode(t[0], { textPair: t[1] }) : tokenizer.encode(t);
+      const single = await model.forward({ inputIds: [enc.ids], tokenTypeIds: [enc.typeIds] });
+      assert.deepEqual(outputs[i].lastHiddenState.data, single.lastHiddenState.data);
+    }
+    // Truncation to maxLength (default: max_position_embeddings).
+    const long = 'word '.repeat(200);
+    const [truncated] = await model.forwardMany([long], { tokenizer, maxLength: 20 });
+    assert.deepEqual(truncated.lastHiddenState.dims, [20, 32]);
+    const [full] = await model.forwardMany([long], { tokenizer });
+    assert.deepEqual(full.lastHiddenState.dims, [64, 32]);
+    await rejectsWith(model.forwardMany(['text']), ErrorCodes.INVALID_INPUT, 'tokenizer');
+    tokenizer.dispose();
+  });
+
   it('planBatches sorts by length and respects the token budget', () => {
     const { batches } = planBatches([3, 10, 1, 7, 7, 2], 12);
     assert.deepEqual(batches, [[1], [3], [4, 0, 5], [2]]);

@@ -128,6 +128,22 @@ export interface NativeBinding {
   testing: {
     parseSafetensors(bytes: Uint8Array): number;
     parseConfig(text: string): Record<string, unknown>;
+    /** out = LayerNorm?(activation(a * w^T + bias + residual)); a [m][k], w [n][k], out [m][n]. */
+    gemm(options: {
+      m: number;
+      n: number;
+      k: number;
+      a: Float32Array;
+      w: Float32Array;
+      bias?: Float32Array;
+      residual?: Float32Array;
+      normGamma?: Float32Array;
+      normBeta?: Float32Array;
+      activation?: string;
+      kernel?: string;
+      dtype?: 'float32' | 'float16' | 'bfloat16';
+      threads?: number;
+    }): Float32Array;
     benchmarkGemm(options: { m: number; n: number; k: number; threads: number; kernel?: string; seconds?: number }): {
       fmaPeakPerCore: number;
       gflops: number;

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "io/json.h"
 #include "io/safetensors.h"
+#include "kernels/gemm.h"
 #include "kernels/gemm_benchmark.h"
 #include "js_values.h"
 #include "model/albert_config.h"
@@ -66,6 +67,47 @@ Napi::Value parse_config_text(const Napi::CallbackInfo& info) {
   return json_to_js(env, json);
 }
 
+// GEMM test hook: out = LayerNorm?(act(a * w^T + bias + residual)) on any shape, kernel set, weight
+// format and thread count, so tests can check every blocking edge (M = 1, tails, deep K) against a reference.
+Napi::Value gemm_for_test(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsObject()) throw_error(env, albert::code::kInvalidInput, "expected an options object", true);
+  Napi::Object opts = info[0].As<Napi::Object>();
+  const int m = read_int(opts, "m", 1, 1 << 16, 1);
+  const int n = read_int(opts, "n", 1, 1 << 16, 1);
+  const int k = read_int(opts, "k", 1, 1 << 16, 1);
+  const float* a = float_array(env, opts.Get("a"), "a", size_t(m) * k, true);
+  const float* w = float_array(env, opts.Get("w"), "w", size_t(n) * k, true);
+  albert::GemmEpilogue epilogue;
+  epilogue.bias = float_array(env, opts.Get("bias"), "bias", size_t(n), false);
+  epilogue.residual = float_array(env, opts.Get("residual"), "residual", size_t(m) * n, false);
+  epilogue.ldr = n;
+  epilogue.norm_gamma = float_array(env, opts.Get("normGamma"), "normGamma", size_t(n), false);
+  epilogue.norm_beta = float_array(env, opts.Get("normBeta"), "normBeta", size_t(n), false);
+  epilogue.norm_eps = 1e-12f;
+  Napi::Float32Array out = Napi::Float32Array::New(env, size_t(m) * n);
+  CapturedError error;
+  if (!capture_errors(
+          [&] {
+            if ((epilogue.norm_gamma == nullptr) != (epilogue.norm_beta == nullptr)) {
+              albert::fail(albert::code::kInvalidInput, "normGamma and normBeta go together");
+            }
+            epilogue.activation = albert::parse_activation(read_string(opts, "activation", "linear"), "activation");
+            const albert::KernelSet& kernels = albert::kernel_set(albert::parse_isa(read_string(opts, "kernel", "auto")));
+            const std::string dtype = read_string(opts, "dtype", "float32");
+            albert::WeightFormat format = dtype == "float16" ? albert::WeightFormat::F16
+                                          : dtype == "bfloat16" ? albert::WeightFormat::BF16
+                                                                : albert::WeightFormat::F32;
+            albert::PackedWeight packed(kernels, w, n, k, format);
+            auto team = albert::ThreadPool::global().acquire(read_int(opts, "threads", 1, 4096, 1));
+            albert::gemm(*team, kernels, m, a, k, packed, out.Data(), n, epilogue);
+          },
+          error)) {
+    throw make_error(env, error);
+  }
+  return out;
+}
+
 // Benchmark hooks: the FMA peak of one core and the GEMM's best rate on one shape (blocking; for bench/ only).
 Napi::Value benchmark_gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -101,6 +143,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("parseSafetensors", Napi::Function::New<parse_safetensors_bytes>(env, "parseSafetensors"));
   testing.Set("parseConfig", Napi::Function::New<parse_config_text>(env, "parseConfig"));
+  testing.Set("gemm", Napi::Function::New<gemm_for_test>(env, "gemm"));
   testing.Set("benchmarkGemm", Napi::Function::New<benchmark_gemm>(env, "benchmarkGemm"));
   exports.Set("testing", testing);
   exports.Set("napiVersion", Napi::Number::New(env, NAPI_VERSION));

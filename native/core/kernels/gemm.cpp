@@ -1,17 +1,48 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "dtype.h"
 
 namespace albert {
 
 namespace {
-// Rows of A kept in L2 while the weight panels stream past them.
-constexpr int kRowBlock = 96;
-// Depth of one pass; deeper K is split so a row block and a weight panel slice stay cache-resident.
-constexpr int kMaxDepth = 1024;
+// Cache blocking (BLIS order): the block's packed A slice (kRowBlock x kDepthBlock floats, about 400 KiB)
+// stays in L2 while every weight panel streams past it once; each panel's depth slice (32 KiB for 16
+// float32 columns) is fetched once and reused from L1/L2 by every row strip. One chunk of tokens (up to
+// 192) is one row block, so the shared layer's weights are read once per chunk and layer pass.
+constexpr int kRowBlock = 192;
 constexpr int kDepthBlock = 512;
+// Depths up to this run in one pass, with no reloads of C.
+constexpr int kMaxSingleDepth = 1024;
+
+// A's row block for one depth slice, copied to a thread's scratch: the kernel then reads 6 short streams
+// that neither alias in L1 (the padded stride breaks 4 KiB strides like K = 3072's) nor leave L2.
+struct PackedRows {
+  const float* data;
+  int ld;
+};
+
+PackedRows pack_rows(const float* a, int lda, int rows, int k0, int kc) {
+  thread_local AlignedBuffer<float> buffer;
+  const int ld = (kc + 15) / 16 * 16 + 16;
+  buffer.ensure(size_t(rows) * size_t(ld));
+  for (int r = 0; r < rows; ++r) std::memcpy(buffer.data() + size_t(r) * ld, a + size_t(r) * lda + k0, sizeof(float) * size_t(kc));
+  return {buffer.data(), ld};
+}
+
+inline void prefetch_rows(const float* p, int ld, int rows, int cols) {
+#if defined(__GNUC__) || defined(__clang__)
+  for (int r = 0; r < rows; ++r) {
+    const float* row = p + size_t(r) * ld;
+    __builtin_prefetch(row);
+    __builtin_prefetch(row + cols - 1);
+  }
+#else
+  (void)p, (void)ld, (void)rows, (void)cols;
+#endif
+}
 }  // namespace
 
 const char* weight_format_name(WeightFormat format) {
@@ -56,7 +87,7 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
   const int nr = kernels.nr;
   const int mr = kernels.mr;
   const int panels = (n + nr - 1) / nr;
-  const int depth_blocks = k <= kMaxDepth ? 1 : (k + kDepthBlock - 1) / kDepthBlock;
+  const int depth_blocks = k <= kMaxSingleDepth ? 1 : (k + kDepthBlock - 1) / kDepthBlock;
   const int depth = (k + depth_blocks - 1) / depth_blocks;
   const int row_blocks = (m + kRowBlock - 1) / kRowBlock;
 
@@ -74,34 +105,49 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
 
   auto run_block = [&](int row_begin, int row_end, int panel_begin, int panel_end) {
     for (int rb = row_begin; rb < row_end; rb += kRowBlock) {
-      int rb_end = std::min(rb + kRowBlock, row_end);
-      for (int p = panel_begin; p < panel_end; ++p) {
-        int col = p * nr;
-        int cols = std::min(nr, n - col);
-        // The panel's depth slice stays in L1 while every row strip of the block passes over it; the
-        // block's tiles of this panel stay in L1/L2 between slices.
-        for (int k0 = 0; k0 < k; k0 += depth) {
-          int kc = std::min(depth, k - k0);
-          bool first = k0 == 0;
-          bool last = k0 + kc == k;
-          const size_t depth_offset = size_t(k0) * nr;
-          for (int r = rb; r < rb_end; r += mr) {
-            int rows = std::min(mr, rb_end - r);
+      const int rb_end = std::min(rb + kRowBlock, row_end);
+      for (int k0 = 0; k0 < k; k0 += depth) {
+        const int kc = std::min(depth, k - k0);
+        const bool first = k0 == 0;
+        const bool last = k0 + kc == k;
+        const PackedRows packed = pack_rows(a + size_t(rb) * lda, lda, rb_end - rb, k0, kc);
+        const size_t depth_offset = size_t(k0) * nr;
+        // Rows are spread evenly over the strips (128 rows: 18 x 6 + 4 x 5, not 21 x 6 + 2): a thin tail
+        // strip has too few accumulators to hide the FMA latency and would cost nearly a full strip. Full
+        // strips come first: the first strip of a panel waits for its weights, so it should use them best.
+        const int block_rows = rb_end - rb;
+        const int strips = (block_rows + mr - 1) / mr;
+        auto strip_begin = [&](int s) { return rb + int((int64_t(block_rows) * s + strips - 1) / strips); };
+        for (int p = panel_begin; p < panel_end; ++p) {
+          const int col = p * nr;
+          const int cols = std::min(nr, n - col);
+          for (int s = 0; s < strips; ++s) {
+            const int r = strip_begin(s);
+            const int rows = strip_begin(s + 1) - r;
             float* ctile = c + size_t(r) * ldc + col;
+            // The next tile's partial sums (and residual) come from L2/L3: start loading them now.
+            const bool same_panel = s + 1 < strips;
+            const int next = same_panel ? strip_begin(s + 1) : rb;
+            const int next_rows = same_panel ? strip_begin(s + 2) - next : strip_begin(1) - rb;
+            const int next_col = same_panel ? col : col + nr;
+            if (!first && next_col < n) prefetch_rows(c + size_t(next) * ldc + next_col, ldc, next_rows, nr);
+            if (last && epilogue.residual && next_col < n) {
+              prefetch_rows(epilogue.residual + size_t(next) * epilogue.ldr + next_col, epilogue.ldr, next_rows, nr);
+            }
             TileEpilogue tile_epilogue{epilogue.bias ? epilogue.bias + col : nullptr,
                                        epilogue.residual ? epilogue.residual + size_t(r) * epilogue.ldr + col : nullptr,
                                        epilogue.ldr, epilogue.activation};
-            const float* arows = a + size_t(r) * lda + k0;
+            const float* arows = packed.data + size_t(r - rb) * packed.ld;
             const TileEpilogue* epi = last ? &tile_epilogue : nullptr;
             switch (w.format()) {
               case WeightFormat::F32:
-                kernels.gemm_tile(kc, arows, lda, w.panel(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
+                kernels.gemm_tile(kc, arows, packed.ld, w.panel(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
                 break;
               case WeightFormat::F16:
-                kernels.gemm_tile_f16(kc, arows, lda, w.panel16(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
+                kernels.gemm_tile_f16(kc, arows, packed.ld, w.panel16(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
                 break;
               case WeightFormat::BF16:
-                kernels.gemm_tile_bf16(kc, arows, lda, w.panel16(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
+                kernels.gemm_tile_bf16(kc, arows, packed.ld, w.panel16(p) + depth_offset, ctile, ldc, rows, cols, !first, epi);
                 break;
             }
           }

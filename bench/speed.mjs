@@ -21,14 +21,16 @@ const HELP = `usage: node bench/speed.mjs [options]
   --sentences  sentences in the mixed job (default 2000)
   --runs       latency runs per shape (default 200)
   --seconds    minimum measuring time per uniform measurement (default 10)
+  --dtypes     albert-node weight storage for the mixed, latency and memory jobs (default: float32,float16)
   --engine     internal: run the memory probe for one engine (albert-node | onnxruntime | transformers.js)`;
 
 const args = parseArgs(
-  { jobs: 'uniform,mixed,latency,memory', threads: '', sentences: 2000, runs: 200, seconds: 10, engine: '' },
+  { jobs: 'uniform,mixed,latency,memory', threads: '', sentences: 2000, runs: 200, seconds: 10, dtypes: 'float32,float16', engine: '' },
   HELP,
 );
 const threadCounts = (args.threads || [1, 2].filter((t) => t <= cpus().length).join(',')).split(',').map(Number);
 const jobs = new Set(args.jobs.split(','));
+const dtypes = args.dtypes.split(',');
 const onnxPath = resolve(baseRandom, 'onnx', 'model.onnx');
 // FLOPs per token of ALBERT-base (multiply-adds x 2): the dense layers of 12 passes plus the E->H projection;
 // attention's T-dependent part is added per shape.
@@ -73,9 +75,16 @@ async function uniformJob() {
     const model = await AlbertModel.fromPretrained(baseRandom, { threads });
     const session = await loadOrt(threads);
     const feeds = ortFeeds(Array.from({ length: batch }, (_, b) => ids.subarray(b * seqLen, (b + 1) * seqLen)), seqLen);
-    const timing = { warmup: 1, minIterations: 3, minSeconds: args.seconds };
-    const albertMs = median(await timeRuns(() => model.forward({ inputIds: { data: ids, dims: [batch, seqLen] } }), timing));
-    const ortMs = median(await timeRuns(() => session.run(feeds), timing));
+    // Two turns each, alternating, so a slow phase of a shared machine falls on both engines.
+    const timing = { warmup: 1, minIterations: 2, minSeconds: args.seconds / 2 };
+    const albertTimes = [];
+    const ortTimes = [];
+    for (let turn = 0; turn < 2; turn++) {
+      albertTimes.push(...(await timeRuns(() => model.forward({ inputIds: { data: ids, dims: [batch, seqLen] } }), timing)));
+      ortTimes.push(...(await timeRuns(() => session.run(feeds), timing)));
+    }
+    const albertMs = median(albertTimes);
+    const ortMs = median(ortTimes);
     const tokens = batch * seqLen;
     const flops = tokens * (DENSE_FLOPS_PER_TOKEN + attentionFlopsPerToken(seqLen));
     const gemm = binding().testing.benchmarkGemm({ m: 4096, n: 2304, k: 768, threads, seconds: 3 });
@@ -109,47 +118,53 @@ async function loadTransformersJs(threads) {
   });
 }
 
-// Runs the mixed job on one engine; returns { seconds, tokens }.
-async function mixedRun(engine, threads, texts, tokenizer) {
-  const started = performance.now();
+// Loads one engine for the mixed job.
+async function loadEngine(engine, threads, dtype = 'float32') {
+  if (engine === 'albert-node') return AlbertModel.fromPretrained(baseRandom, { threads, dtype });
+  if (engine === 'onnxruntime') return loadOrt(threads);
+  return loadTransformersJs(threads);
+}
+
+async function releaseEngine(engine, handle) {
+  if (engine === 'albert-node') handle.dispose();
+  else if (engine === 'onnxruntime') await handle.release();
+  else await handle.dispose();
+}
+
+// Runs the mixed job on a loaded engine; returns { seconds, tokens }.
+async function runMixed(engine, handle, texts, tokenizer) {
   let tokens = 0;
+  const t0 = performance.now();
   if (engine === 'albert-node') {
-    const model = await AlbertModel.fromPretrained(baseRandom, { threads });
-    const t0 = performance.now();
     for (let i = 0; i < texts.length; i += 512) {
       const enc = await tokenizer.encodeBatch(texts.slice(i, i + 512), { truncation: true, maxLength: 128 });
       const seqLen = enc.inputIds.dims[1];
       const sequences = Array.from(enc.lengths, (length, b) => enc.inputIds.data.subarray(b * seqLen, b * seqLen + length));
       tokens += enc.lengths.reduce((a, b) => a + b, 0);
-      await model.forwardMany(sequences, { outputs: { lastHiddenState: false } });
+      await handle.forwardMany(sequences, { outputs: { lastHiddenState: false } });
     }
-    const seconds = (performance.now() - t0) / 1000;
-    model.dispose();
-    return { seconds, tokens, loadSeconds: (t0 - started) / 1000 };
-  }
-  if (engine === 'onnxruntime') {
-    const session = await loadOrt(threads);
-    const t0 = performance.now();
+  } else if (engine === 'onnxruntime') {
     for (let i = 0; i < texts.length; i += 32) {
       const enc = tokenizer.encodeBatchSync(texts.slice(i, i + 32), { truncation: true, maxLength: 128 });
       const seqLen = enc.inputIds.dims[1];
       const rows = Array.from(enc.lengths, (length, b) => enc.inputIds.data.subarray(b * seqLen, b * seqLen + length));
       tokens += enc.lengths.reduce((a, b) => a + b, 0);
-      await session.run(ortFeeds(rows, seqLen));
+      await handle.run(ortFeeds(rows, seqLen));
     }
-    const seconds = (performance.now() - t0) / 1000;
-    await session.release();
-    return { seconds, tokens, loadSeconds: (t0 - started) / 1000 };
+  } else {
+    for (let i = 0; i < texts.length; i += 32) {
+      const out = await handle(texts.slice(i, i + 32), { pooling: 'none' });
+      tokens += out.dims[0] * out.dims[1];
+    }
   }
-  const extractor = await loadTransformersJs(threads);
-  const t0 = performance.now();
-  for (let i = 0; i < texts.length; i += 32) {
-    const out = await extractor(texts.slice(i, i + 32), { pooling: 'none' });
-    tokens += out.dims[0] * out.dims[1];
-  }
-  const seconds = (performance.now() - t0) / 1000;
-  await extractor.dispose();
-  return { seconds, tokens, loadSeconds: (t0 - started) / 1000 };
+  return { seconds: (performance.now() - t0) / 1000, tokens };
+}
+
+async function mixedRun(engine, threads, texts, tokenizer, dtype = 'float32') {
+  const handle = await loadEngine(engine, threads, dtype);
+  const result = await runMixed(engine, handle, texts, tokenizer);
+  await releaseEngine(engine, handle);
+  return result;
 }
 
 async function mixedJob(tokenizer, texts) {
@@ -157,18 +172,22 @@ async function mixedJob(tokenizer, texts) {
   const rows = [];
   for (const threads of threadCounts) {
     const results = {};
-    for (const engine of ['albert-node', 'onnxruntime', 'transformers.js']) results[engine] = await mixedRun(engine, threads, texts, tokenizer);
+    for (const engine of ['onnxruntime', 'transformers.js']) results[engine] = await mixedRun(engine, threads, texts, tokenizer);
+    for (const dtype of dtypes) results[dtype] = await mixedRun('albert-node', threads, texts, tokenizer, dtype);
     const rate = (engine) => realTokens / results[engine].seconds;
-    rows.push({
-      threads,
-      sentences: texts.length,
-      'real tokens': realTokens,
-      'albert-node tok/s': rate('albert-node').toFixed(0),
-      'onnxruntime tok/s (padded 32)': rate('onnxruntime').toFixed(0),
-      'transformers.js tok/s (batches of 32)': rate('transformers.js').toFixed(0),
-      'vs ORT': (rate('albert-node') / rate('onnxruntime')).toFixed(2),
-      'vs transformers.js': (rate('albert-node') / rate('transformers.js')).toFixed(2),
-    });
+    for (const dtype of dtypes) {
+      rows.push({
+        threads,
+        sentences: texts.length,
+        'real tokens': realTokens,
+        'albert-node weights': dtype,
+        'albert-node tok/s': rate(dtype).toFixed(0),
+        'onnxruntime tok/s (padded 32)': rate('onnxruntime').toFixed(0),
+        'transformers.js tok/s (batches of 32)': rate('transformers.js').toFixed(0),
+        'vs ORT': (rate(dtype) / rate('onnxruntime')).toFixed(2),
+        'vs transformers.js': (rate(dtype) / rate('transformers.js')).toFixed(2),
+      });
+    }
   }
   console.log(`\n## Job 2: mixed-length job, ${texts.length} real sentences end to end from strings (real tokens/s)`);
   printTable(rows, Object.keys(rows[0]));
@@ -177,25 +196,41 @@ async function mixedJob(tokenizer, texts) {
 async function latencyJob() {
   const rows = [];
   for (const threads of threadCounts) {
-    const model = await AlbertModel.fromPretrained(baseRandom, { threads });
+    const models = {};
+    for (const dtype of dtypes) models[dtype] = await AlbertModel.fromPretrained(baseRandom, { threads, dtype });
     const session = await loadOrt(threads);
     for (const seqLen of [16, 128]) {
       const ids = syntheticIds(seqLen);
       const feeds = ortFeeds([ids], seqLen);
       const timing = { warmup: 5, minIterations: args.runs, minSeconds: 0 };
-      const a = await timeRuns(() => model.forward({ inputIds: { data: ids, dims: [1, seqLen] } }), timing);
-      const o = await timeRuns(() => session.run(feeds), timing);
-      rows.push({
-        threads,
-        tokens: seqLen,
-        'albert-node p50 ms': percentile(a, 50).toFixed(2),
-        'albert-node p99 ms': percentile(a, 99).toFixed(2),
-        'onnxruntime p50 ms': percentile(o, 50).toFixed(2),
-        'onnxruntime p99 ms': percentile(o, 99).toFixed(2),
-        'p50 ratio (albert/ORT)': (percentile(a, 50) / percentile(o, 50)).toFixed(2),
-      });
+      // Engines take turns in blocks (ORT's pool spins between runs, so runs are not interleaved one by one):
+      // slow phases of a shared machine then fall on all of them alike.
+      const times = { ort: [] };
+      for (const dtype of dtypes) times[dtype] = [];
+      const blocks = 4;
+      const block = { ...timing, minIterations: Math.ceil(args.runs / blocks) };
+      for (let b = 0; b < blocks; b++) {
+        for (const dtype of dtypes) {
+          times[dtype].push(...(await timeRuns(() => models[dtype].forward({ inputIds: { data: ids, dims: [1, seqLen] } }), block)));
+        }
+        times.ort.push(...(await timeRuns(() => session.run(feeds), block)));
+      }
+      const o = times.ort;
+      for (const dtype of dtypes) {
+        const a = times[dtype];
+        rows.push({
+          threads,
+          tokens: seqLen,
+          'albert-node weights': dtype,
+          'albert-node p50 ms': percentile(a, 50).toFixed(2),
+          'albert-node p99 ms': percentile(a, 99).toFixed(2),
+          'onnxruntime p50 ms': percentile(o, 50).toFixed(2),
+          'onnxruntime p99 ms': percentile(o, 99).toFixed(2),
+          'p50 ratio (albert/ORT)': (percentile(a, 50) / percentile(o, 50)).toFixed(2),
+        });
+      }
     }
-    model.dispose();
+    for (const model of Object.values(models)) model.dispose();
     await session.release();
   }
   console.log(`\n## Job 3: latency of one sequence (${args.runs} runs)`);
@@ -210,36 +245,28 @@ async function memoryStatus() {
   return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
 }
 
-async function memoryProbe(engine) {
+async function memoryProbe(name) {
+  const [engine, dtype = 'float32'] = name.split(':');
   const { writeFileSync } = await import('node:fs');
   const tokenizer = await Tokenizer.fromPretrained(baseRandom);
   const texts = mixedCorpus(tokenizer, args.sentences);
   const threads = threadCounts.at(-1);
-  // Load alone, then measure the job with the peak counter reset.
-  let loaded;
-  if (engine === 'albert-node') {
-    const model = await AlbertModel.fromPretrained(baseRandom, { threads });
-    loaded = await memoryStatus();
-    model.dispose();
-  } else if (engine === 'onnxruntime') {
-    const session = await loadOrt(threads);
-    loaded = await memoryStatus();
-    await session.release();
-  } else {
-    const extractor = await loadTransformersJs(threads);
-    loaded = await memoryStatus();
-    await extractor.dispose();
-  }
+  const before = await memoryStatus();
   writeFileSync('/proc/self/clear_refs', '5');
-  await mixedRun(engine, threads, texts, tokenizer);
+  const handle = await loadEngine(engine, threads, dtype);
+  const loaded = await memoryStatus();
+  // The job on the loaded engine, with the peak counter reset.
+  writeFileSync('/proc/self/clear_refs', '5');
+  await runMixed(engine, handle, texts, tokenizer);
   const after = await memoryStatus();
-  console.log(JSON.stringify({ engine, rssAfterLoadMiB: loaded.rss, peakDuringJobMiB: after.peak }));
+  await releaseEngine(engine, handle);
+  console.log(JSON.stringify({ engine: name, baseMiB: before.rss, rssAfterLoadMiB: loaded.rss, peakDuringLoadMiB: loaded.peak, peakDuringJobMiB: after.peak }));
 }
 
 async function memoryJob() {
   const rows = [];
   const script = fileURLToPath(import.meta.url);
-  for (const engine of ['albert-node', 'onnxruntime', 'transformers.js']) {
+  for (const engine of [...dtypes.map((dtype) => `albert-node:${dtype}`), 'onnxruntime', 'transformers.js']) {
     const child = spawnSync(process.execPath, [script, '--engine', engine, '--sentences', String(Math.min(args.sentences, 500)), '--threads', String(threadCounts.at(-1))], {
       encoding: 'utf8',
     });
@@ -248,16 +275,19 @@ async function memoryJob() {
     rows.push(JSON.parse(line));
   }
   const ort = rows.find((r) => r.engine === 'onnxruntime');
-  console.log('\n## Job 4: memory (separate processes; RSS includes Node itself)');
+  console.log('\n## Job 4: memory (separate processes; RSS includes Node itself, the tokenizer and the corpus)');
   printTable(
     rows.map((r) => ({
       engine: r.engine,
+      'RSS before load MiB': r.baseMiB.toFixed(0),
       'RSS after load MiB': r.rssAfterLoadMiB.toFixed(0),
+      'peak RSS during load MiB': r.peakDuringLoadMiB.toFixed(0),
       'peak RSS during mixed job MiB': r.peakDuringJobMiB.toFixed(0),
       'after load vs ORT': (r.rssAfterLoadMiB / ort.rssAfterLoadMiB).toFixed(2),
-      'peak vs ORT': (r.peakDuringJobMiB / ort.peakDuringJobMiB).toFixed(2),
+      'job peak vs ORT': (r.peakDuringJobMiB / ort.peakDuringJobMiB).toFixed(2),
+      "model's own RSS vs ORT": ((r.rssAfterLoadMiB - r.baseMiB) / (ort.rssAfterLoadMiB - ort.baseMiB)).toFixed(2),
     })),
-    ['engine', 'RSS after load MiB', 'peak RSS during mixed job MiB', 'after load vs ORT', 'peak vs ORT'],
+    ['engine', 'RSS before load MiB', 'RSS after load MiB', 'peak RSS during load MiB', 'peak RSS during mixed job MiB', 'after load vs ORT', 'job peak vs ORT', "model's own RSS vs ORT"],
   );
 }
 

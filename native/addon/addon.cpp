@@ -94,10 +94,7 @@ Napi::Value gemm_for_test(const Napi::CallbackInfo& info) {
             }
             epilogue.activation = albert::parse_activation(read_string(opts, "activation", "linear"), "activation");
             const albert::KernelSet& kernels = albert::kernel_set(albert::parse_isa(read_string(opts, "kernel", "auto")));
-            const std::string dtype = read_string(opts, "dtype", "float32");
-            albert::WeightFormat format = dtype == "float16" ? albert::WeightFormat::F16
-                                          : dtype == "bfloat16" ? albert::WeightFormat::BF16
-                                                                : albert::WeightFormat::F32;
+            const albert::WeightFormat format = albert::parse_weight_format(read_string(opts, "dtype", "float32"));
             albert::PackedWeight packed(kernels, w, n, k, format);
             auto team = albert::ThreadPool::global().acquire(read_int(opts, "threads", 1, 4096, 1));
             albert::gemm(*team, kernels, m, a, k, packed, out.Data(), n, epilogue);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "dtype.h"
+#include "error.h"
 
 namespace albert {
 
@@ -52,6 +53,13 @@ const char* weight_format_name(WeightFormat format) {
     case WeightFormat::BF16: return "bfloat16";
   }
   return "?";
+}
+
+WeightFormat parse_weight_format(const std::string& name) {
+  for (WeightFormat format : {WeightFormat::F32, WeightFormat::F16, WeightFormat::BF16}) {
+    if (name == weight_format_name(format)) return format;
+  }
+  fail(code::kInvalidInput, "dtype '" + name + "' is not one of float32, float16, bfloat16");
 }
 
 PackedWeight::PackedWeight(const KernelSet& kernels, const float* w, int n, int k, WeightFormat format)

@@ -2,6 +2,8 @@
 // layout of the chosen kernel set. ALBERT's shared layer is packed once and reused by every layer pass.
 #pragma once
 
+#include <string>
+
 #include "kernels/kernel_set.h"
 #include "runtime/aligned_buffer.h"
 #include "runtime/executor.h"
@@ -13,6 +15,8 @@ namespace albert {
 enum class WeightFormat { F32, F16, BF16 };
 
 const char* weight_format_name(WeightFormat format);
+// "float32", "float16" or "bfloat16"; anything else throws ERR_ALBERT_INVALID_INPUT naming the value.
+WeightFormat parse_weight_format(const std::string& name);
 
 class PackedWeight {
  public:

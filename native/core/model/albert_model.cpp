@@ -46,14 +46,7 @@ std::shared_ptr<AlbertModel> AlbertModel::load_folder(const std::string& folder,
   JsonValue json = parse_json(read_text_file(config_path, size_t(16) << 20), config_path);
   AlbertConfig config = parse_albert_config(json, config_path);
   const KernelSet& kernels = kernel_set(parse_isa(options.kernel));
-  WeightFormat format = WeightFormat::F32;
-  if (options.dtype == "float16") {
-    format = WeightFormat::F16;
-  } else if (options.dtype == "bfloat16") {
-    format = WeightFormat::BF16;
-  } else if (options.dtype != "float32") {
-    fail(code::kInvalidInput, "dtype '" + options.dtype + "' is not one of float32, float16, bfloat16");
-  }
+  const WeightFormat format = parse_weight_format(options.dtype);
   std::unique_ptr<TensorStore> store = TensorStore::open_folder(folder);
   AlbertWeights weights = load_albert_weights(*store, config, kernels, format);
   int threads = options.threads > 0 ? options.threads : ThreadPool::global().max_threads();

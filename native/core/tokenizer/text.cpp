@@ -35,23 +35,11 @@ char32_t decode_one(const unsigned char* p, size_t n, size_t& length) {
 }  // namespace
 
 Span AlignedText::span_of(size_t begin, size_t end) const {
-  if (begin >= end) {
-    if (begin < spans.size()) return empty_at(spans[begin].begin);
-    return spans.empty() ? Span{} : empty_at(spans.back().end);
-  }
-  Span s = spans[begin];
-  for (size_t i = begin + 1; i < end; ++i) s = join(s, spans[i]);
-  return s;
+  return span_of_range(spans, begin, end);
 }
 
 Span AlignedUtf8::span_of(size_t begin, size_t end) const {
-  if (begin >= end) {
-    if (begin < spans.size()) return empty_at(spans[begin].begin);
-    return spans.empty() ? Span{} : empty_at(spans.back().end);
-  }
-  Span s = spans[begin];
-  for (size_t i = begin + 1; i < end; ++i) s = join(s, spans[i]);
-  return s;
+  return span_of_range(spans, begin, end);
 }
 
 AlignedText from_utf16(std::u16string_view text) {

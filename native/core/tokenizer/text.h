@@ -19,6 +19,18 @@ struct Span {
 inline Span join(Span a, Span b) { return {std::min(a.begin, b.begin), std::max(a.end, b.end)}; }
 inline Span empty_at(uint32_t pos) { return {pos, pos}; }
 
+// The span covering spans [begin, end) (an empty span where an empty range sits).
+template <class Spans>
+Span span_of_range(const Spans& spans, size_t begin, size_t end) {
+  if (begin >= end) {
+    if (begin < spans.size()) return empty_at(spans[begin].begin);
+    return spans.empty() ? Span{} : empty_at(spans.back().end);
+  }
+  Span s = spans[begin];
+  for (size_t i = begin + 1; i < end; ++i) s = join(s, spans[i]);
+  return s;
+}
+
 // Code points with their origins (one Span per code point).
 struct AlignedText {
   std::u32string chars;

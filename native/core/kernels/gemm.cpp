@@ -67,9 +67,9 @@ PackedWeight::PackedWeight(const KernelSet& kernels, const float* w, int n, int 
   const int panels = (n + nr_ - 1) / nr_;
   const size_t total = size_t(panels) * size_t(k) * size_t(nr_);
   if (format == WeightFormat::F32) {
-    f32_.resize(total);
+    f32_.resize(total, /*huge_pages=*/true);
   } else {
-    h16_.resize(total);
+    h16_.resize(total, /*huge_pages=*/true);
   }
   for (int p = 0; p < panels; ++p) {
     for (int kk = 0; kk < k; ++kk) {

@@ -24,6 +24,13 @@ export interface NativeForwardOutputs {
   lastHiddenState?: Float32Array;
   poolerOutput?: Float32Array;
   hiddenStates?: Float32Array[];
+  /** MLM rows: flat cell (padded) or token (packed) indices; absent: every position. */
+  positions?: Int32Array;
+  predictionLogits?: Float32Array;
+  sopLogits?: Float32Array;
+  logits?: Float32Array;
+  startLogits?: Float32Array;
+  endLogits?: Float32Array;
 }
 
 export interface NativeModelInfo {
@@ -32,6 +39,8 @@ export interface NativeModelInfo {
   hasPooler: boolean;
   weightBytes: number;
   dtype: 'float32' | 'float16' | 'bfloat16';
+  task: 'base' | 'pretraining' | 'masked-lm' | 'sequence-classification' | 'token-classification' | 'question-answering' | 'multiple-choice';
+  numLabels: number;
 }
 
 export interface NativeModel {
@@ -121,7 +130,7 @@ export interface NativeTokenizerClass {
 }
 
 export interface NativeBinding {
-  loadModel(folder: string, options: { threads?: number; kernel?: string; dtype?: string }): Promise<NativeModel>;
+  loadModel(folder: string, options: { threads?: number; kernel?: string; dtype?: string; task?: string }): Promise<NativeModel>;
   NativeTokenizer: NativeTokenizerClass;
   cpuInfo(): NativeCpuInfo;
   napiVersion: number;

@@ -5,6 +5,8 @@
 export { AlbertModel } from './model';
 export type {
   AlbertOutput,
+  AlbertTask,
+  HeadOutputs,
   ForwardInputs,
   ForwardManyOptions,
   ForwardOptions,
@@ -16,6 +18,25 @@ export type {
   SequenceInput,
   SequenceOutput,
 } from './model';
+export {
+  AlbertForMaskedLM,
+  AlbertForMultipleChoice,
+  AlbertForPreTraining,
+  AlbertForQuestionAnswering,
+  AlbertForSequenceClassification,
+  AlbertForTokenClassification,
+} from './heads';
+export type {
+  ChoiceIndexInput,
+  HeadLoadOptions,
+  MaskedLMOutput,
+  MultipleChoiceInputs,
+  MultipleChoiceOutput,
+  PreTrainingOutput,
+  QuestionAnsweringOutput,
+  SequenceClassifierOutput,
+  TokenClassifierOutput,
+} from './heads';
 export { planBatches } from './batching';
 export type { BatchPlan } from './batching';
 export type { AlbertConfig } from './config';

@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { binding, type NativeForwardInputs, type NativeModel } from './binding';
+import { binding, type NativeForwardInputs, type NativeForwardOutputs, type NativeModel } from './binding';
 import type { AlbertConfig } from './config';
 import { albertError, ErrorCodes } from './errors';
 import { planBatches } from './batching';
@@ -21,7 +21,32 @@ export interface FromPretrainedOptions {
    * float32 (results then differ from float32 weights by the rounding of the weights, about 1e-3).
    */
   dtype?: WeightDType;
+  /**
+   * Which head to load (default `auto`: the class named by config.json's `architectures`, `base` when absent).
+   * `base` loads only the encoder of any ALBERT checkpoint.
+   */
+  task?: AlbertTask | 'auto';
 }
+
+/** The heads of transformers' ALBERT classes: AlbertModel, AlbertForPreTraining, AlbertForMaskedLM, ... */
+export type AlbertTask =
+  | 'base'
+  | 'pretraining'
+  | 'masked-lm'
+  | 'sequence-classification'
+  | 'token-classification'
+  | 'question-answering'
+  | 'multiple-choice';
+
+const TASKS: readonly string[] = [
+  'base',
+  'pretraining',
+  'masked-lm',
+  'sequence-classification',
+  'token-classification',
+  'question-answering',
+  'multiple-choice',
+];
 
 /** Storage type of the weights in memory. */
 export type WeightDType = 'float32' | 'float16' | 'bfloat16';
@@ -44,6 +69,11 @@ export interface ForwardOptions {
   /** Also return the output of the embeddings projection and of every layer step (N + 1 tensors). */
   outputHiddenStates?: boolean;
   /**
+   * MLM heads only: run the vocabulary projection at these `[row, position]` pairs alone (e.g. the [MASK]
+   * positions); `predictionLogits` is then [pairs, vocab_size] in this order. Default: every position.
+   */
+  predictionPositions?: ReadonlyArray<readonly [number, number]>;
+  /**
    * Preallocated float32 outputs to write into (reused across calls to avoid allocation). Each must have
    * the exact dims of the output it replaces.
    */
@@ -61,7 +91,23 @@ export interface AlbertOutput {
   poolerOutput?: Tensor<'float32'>;
   /** With `outputHiddenStates`: num_hidden_layers + 1 tensors of [batch, seqLen, hidden_size]. */
   hiddenStates?: Tensor<'float32'>[];
+  /** masked-lm, pretraining: [batch, seqLen, vocab_size], or [pairs, vocab_size] with `predictionPositions`. */
+  predictionLogits?: Tensor<'float32'>;
+  /** pretraining: sentence-order prediction logits [batch, num_labels]. */
+  sopLogits?: Tensor<'float32'>;
+  /**
+   * sequence-classification: [batch, num_labels]; token-classification: [batch, seqLen, num_labels];
+   * multiple-choice: [batch, 1], one score per row (AlbertForMultipleChoice shapes it [batch, choices]).
+   */
+  logits?: Tensor<'float32'>;
+  /** question-answering: [batch, seqLen]. */
+  startLogits?: Tensor<'float32'>;
+  /** question-answering: [batch, seqLen]. */
+  endLogits?: Tensor<'float32'>;
 }
+
+/** The head outputs of a forward pass, by task (masked positions hold zeros in per-position outputs). */
+export type HeadOutputs = Pick<AlbertOutput, 'predictionLogits' | 'sopLogits' | 'logits' | 'startLogits' | 'endLogits'>;
 
 /** Sequences back to back with their lengths: the layout the engine runs natively (no padding anywhere). */
 export interface PackedInputs {
@@ -73,6 +119,8 @@ export interface PackedInputs {
   tokenTypeIds?: Int32Array | BigInt64Array | readonly number[];
   /** Position ids, same layout as inputIds; default 0..length-1 within each sequence. */
   positionIds?: Int32Array | BigInt64Array | readonly number[];
+  /** MLM heads only: token indices (into the packed tokens) where the vocabulary projection runs; default all. */
+  predictionPositions?: Int32Array | readonly number[];
 }
 
 export interface PackedOutput {
@@ -84,6 +132,16 @@ export interface PackedOutput {
   hiddenStates?: Tensor<'float32'>[];
   /** sequences + 1 row offsets into the outputs. */
   offsets: Int32Array;
+  /** masked-lm, pretraining: [totalTokens, vocab_size] (or [positions, vocab_size] with `predictionPositions`). */
+  predictionLogits?: Tensor<'float32'>;
+  /** pretraining: [sequences, num_labels]. */
+  sopLogits?: Tensor<'float32'>;
+  /** sequence-classification, multiple-choice: [sequences, num_labels]; token-classification: [totalTokens, num_labels]. */
+  logits?: Tensor<'float32'>;
+  /** question-answering: [totalTokens]. */
+  startLogits?: Tensor<'float32'>;
+  /** question-answering: [totalTokens]. */
+  endLogits?: Tensor<'float32'>;
 }
 
 /**
@@ -112,10 +170,11 @@ export interface ForwardManyOptions {
    */
   maxLength?: number;
   /**
-   * Which outputs to keep (default both). Leaving out `lastHiddenState` keeps a large job's memory to one
-   * vector per sequence.
+   * Which outputs to keep (default: hidden states, pooler and the head's outputs). Leaving out `lastHiddenState`
+   * keeps a large job's memory to one vector per sequence. MLM `predictionLogits` ([length, vocab_size] per
+   * sequence) are large and only computed with `predictionLogits: true`; `head: false` skips every head output.
    */
-  outputs?: { lastHiddenState?: boolean; poolerOutput?: boolean };
+  outputs?: { lastHiddenState?: boolean; poolerOutput?: boolean; head?: boolean; predictionLogits?: boolean };
   /** Called after each batch with the number of sequences done and the total. */
   onProgress?: (done: number, total: number) => void;
   /** Stops before the next batch; the Promise rejects with the signal's reason. */
@@ -127,6 +186,16 @@ export interface SequenceOutput {
   lastHiddenState?: Tensor<'float32'>;
   /** [hidden_size]; absent when the checkpoint has no pooler. */
   poolerOutput?: Tensor<'float32'>;
+  /** masked-lm, pretraining with `outputs.predictionLogits`: [length, vocab_size]. */
+  predictionLogits?: Tensor<'float32'>;
+  /** pretraining: [num_labels]. */
+  sopLogits?: Tensor<'float32'>;
+  /** sequence-classification, multiple-choice: [num_labels]; token-classification: [length, num_labels]. */
+  logits?: Tensor<'float32'>;
+  /** question-answering: [length]. */
+  startLogits?: Tensor<'float32'>;
+  /** question-answering: [length]. */
+  endLogits?: Tensor<'float32'>;
 }
 
 /** Facts about a loaded model's engine. */
@@ -141,6 +210,10 @@ export interface ModelInfo {
   weightBytes: number;
   /** How the weights are stored. */
   dtype: WeightDType;
+  /** The head that was loaded. */
+  task: AlbertTask;
+  /** Outputs of the classifier head (sequence/token classification labels, 2 for SOP and QA, 1 for multiple choice); 0 without one. */
+  numLabels: number;
 }
 
 const disposeSymbol: typeof Symbol.dispose = Symbol.dispose ?? Symbol.for('Symbol.dispose');
@@ -158,7 +231,7 @@ export class AlbertModel {
   #native: NativeModel | undefined;
   readonly #info: ModelInfo;
 
-  private constructor(native: NativeModel, folder: string) {
+  protected constructor(native: NativeModel, folder: string) {
     this.#native = native;
     this.path = folder;
     this.config = Object.freeze(native.config()) as AlbertConfig;
@@ -170,6 +243,16 @@ export class AlbertModel {
    * `model.safetensors.index.json`), float32/float16/bfloat16, keys with or without the `albert.` prefix.
    */
   static async fromPretrained(folder: string, options: FromPretrainedOptions = {}): Promise<AlbertModel> {
+    const { native, resolved } = await AlbertModel.loadNative(folder, options, options?.task ?? 'auto');
+    return new AlbertModel(native, resolved);
+  }
+
+  /** @internal Validates the options and loads the native model with `task`. */
+  protected static async loadNative(
+    folder: string,
+    options: FromPretrainedOptions,
+    task: AlbertTask | 'auto',
+  ): Promise<{ native: NativeModel; resolved: string }> {
     if (typeof folder !== 'string' || folder.length === 0) {
       throw albertError(ErrorCodes.INVALID_INPUT, `fromPretrained() needs a folder path string (got ${describe(folder)})`, true);
     }
@@ -186,9 +269,29 @@ export class AlbertModel {
     if (dtype !== undefined && !['float32', 'float16', 'bfloat16'].includes(dtype)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `dtype must be 'float32', 'float16' or 'bfloat16' (got ${String(dtype)})`);
     }
+    if (task !== 'auto' && !TASKS.includes(task)) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `task must be 'auto' or one of ${TASKS.join(', ')} (got ${String(task)})`);
+    }
     const resolved = path.resolve(folder);
-    const native = await binding().loadModel(resolved, { threads: threads ?? 0, kernel: kernel ?? 'auto', dtype: dtype ?? 'float32' });
-    return new AlbertModel(native, resolved);
+    const native = await binding().loadModel(resolved, { threads: threads ?? 0, kernel: kernel ?? 'auto', dtype: dtype ?? 'float32', task });
+    return { native, resolved };
+  }
+
+  /** The loaded head (`info.task`). */
+  get task(): AlbertTask {
+    return this.#info.task;
+  }
+
+  /** Label names by class index, from config.json's `id2label` (transformers' `LABEL_i` where it has none). */
+  get id2label(): Readonly<Record<number, string>> {
+    const given = this.config.id2label;
+    const out: Record<number, string> = {};
+    if (given && typeof given === 'object') {
+      for (const [key, value] of Object.entries(given)) out[Number(key)] = String(value);
+    } else {
+      for (let i = 0; i < this.#info.numLabels; i++) out[i] = `LABEL_${i}`;
+    }
+    return out;
   }
 
   /** Engine facts: kernel set, threads, pooler presence, weight memory. */
@@ -248,15 +351,39 @@ export class AlbertModel {
       }
       hiddenStates = Array.from({ length: count }, (_, i) => output(`hiddenStates[${i}]`, given.hiddenStates?.[i], stateDims));
     }
+    const positions = options.predictionPositions === undefined ? undefined : cellPositions(options.predictionPositions, batch, seqLen);
+    const heads = this.#allocateHeads([batch], [batch, seqLen], positions);
     await native.forward(request, {
       lastHiddenState: lastHiddenState.data,
       poolerOutput: poolerOutput?.data,
       hiddenStates: hiddenStates?.map((t) => t.data),
+      ...nativeHeads(heads, positions),
     });
-    const result: AlbertOutput = { lastHiddenState };
+    const result: AlbertOutput = { lastHiddenState, ...heads };
     if (poolerOutput) result.poolerOutput = poolerOutput;
     if (hiddenStates) result.hiddenStates = hiddenStates;
     return result;
+  }
+
+  /**
+   * Zeroed head outputs for this model's task. `rows` is the per-sequence shape prefix, `cells` the
+   * per-position one; `positions` narrows the MLM logits to those rows.
+   */
+  #allocateHeads(rows: number[], cells: number[], positions: Int32Array | undefined, mlm = true): HeadOutputs {
+    const { task, numLabels } = this.#info;
+    const vocab = this.config.vocab_size;
+    const out: HeadOutputs = {};
+    if ((task === 'masked-lm' || task === 'pretraining') && mlm) {
+      out.predictionLogits = Tensor.zeros('float32', positions ? [positions.length, vocab] : [...cells, vocab]);
+    }
+    if (task === 'pretraining') out.sopLogits = Tensor.zeros('float32', [...rows, numLabels]);
+    if (task === 'sequence-classification' || task === 'multiple-choice') out.logits = Tensor.zeros('float32', [...rows, numLabels]);
+    if (task === 'token-classification') out.logits = Tensor.zeros('float32', [...cells, numLabels]);
+    if (task === 'question-answering') {
+      out.startLogits = Tensor.zeros('float32', cells);
+      out.endLogits = Tensor.zeros('float32', cells);
+    }
+    return out;
   }
 
   /**
@@ -264,13 +391,13 @@ export class AlbertModel {
    * inputs, the computation or the outputs. Outputs are [totalTokens, hidden_size].
    */
   async forwardPacked(inputs: PackedInputs, options: Pick<ForwardOptions, 'outputHiddenStates'> = {}): Promise<PackedOutput> {
-    const out = await this.#runPacked(inputs, { lastHiddenState: true, poolerOutput: true, hiddenStates: options.outputHiddenStates });
+    const out = await this.#runPacked(inputs, { lastHiddenState: true, poolerOutput: true, hiddenStates: options.outputHiddenStates, head: true });
     return out as PackedOutput;
   }
 
   async #runPacked(
     inputs: PackedInputs,
-    want: { lastHiddenState: boolean; poolerOutput: boolean; hiddenStates?: boolean | undefined },
+    want: { lastHiddenState: boolean; poolerOutput: boolean; hiddenStates?: boolean | undefined; head?: boolean; predictionLogits?: boolean },
   ): Promise<Partial<PackedOutput> & { offsets: Int32Array }> {
     const native = this.#requireNative();
     if (inputs === null || typeof inputs !== 'object') {
@@ -302,12 +429,22 @@ export class AlbertModel {
     const hiddenStates = want.hiddenStates
       ? Array.from({ length: this.config.num_hidden_layers + 1 }, () => Tensor.zeros('float32', [total, hidden]))
       : undefined;
+    let positions: Int32Array | undefined;
+    if (inputs.predictionPositions !== undefined && inputs.predictionPositions !== null) {
+      positions = int32('predictionPositions', inputs.predictionPositions);
+      const bad = positions.findIndex((p) => p < 0 || p >= total);
+      if (bad >= 0) {
+        throw albertError(ErrorCodes.INPUT_OUT_OF_RANGE, `predictionPositions[${bad}] = ${positions[bad]} is outside the ${total} tokens`);
+      }
+    }
+    const heads = want.head === false ? {} : this.#allocateHeads([lengths.length], [total], positions, want.predictionLogits !== false);
     await native.forward(request, {
       lastHiddenState: lastHiddenState?.data,
       poolerOutput: poolerOutput?.data,
       hiddenStates: hiddenStates?.map((t) => t.data),
+      ...nativeHeads(heads, positions),
     });
-    const result: Partial<PackedOutput> & { offsets: Int32Array } = { offsets };
+    const result: Partial<PackedOutput> & { offsets: Int32Array } = { offsets, ...heads };
     if (lastHiddenState) result.lastHiddenState = lastHiddenState;
     if (poolerOutput) result.poolerOutput = poolerOutput;
     if (hiddenStates) result.hiddenStates = hiddenStates;
@@ -326,6 +463,8 @@ export class AlbertModel {
     const { tokenBudget = 16384, onProgress, signal } = options;
     const keepHidden = options.outputs?.lastHiddenState ?? true;
     const keepPooler = options.outputs?.poolerOutput ?? true;
+    const keepHead = options.outputs?.head ?? true;
+    const keepPredictions = keepHead && (options.outputs?.predictionLogits ?? false);
     const items = await this.#normalizeSequences(sequences, options);
     const { batches } = planBatches(items.map((s) => s.inputIds.length), tokenBudget);
     const results: SequenceOutput[] = new Array(items.length);
@@ -342,7 +481,12 @@ export class AlbertModel {
       if (batch.some((i) => items[i].positionIds)) {
         packed.positionIds = concat(batch.map((i) => items[i].positionIds ?? Int32Array.from(items[i].inputIds, (_, t) => t)));
       }
-      const out = await this.#runPacked(packed, { lastHiddenState: keepHidden, poolerOutput: keepPooler });
+      const out = await this.#runPacked(packed, {
+        lastHiddenState: keepHidden,
+        poolerOutput: keepPooler,
+        head: keepHead,
+        predictionLogits: keepPredictions,
+      });
       batch.forEach((index, b) => {
         const result: SequenceOutput = {};
         if (out.lastHiddenState) {
@@ -353,6 +497,7 @@ export class AlbertModel {
         if (out.poolerOutput) {
           result.poolerOutput = new Tensor('float32', out.poolerOutput.data.subarray(b * hidden, (b + 1) * hidden), [hidden]);
         }
+        Object.assign(result, sequenceHeads(out, b, this.#info.task));
         results[index] = result;
       });
       done += batch.length;
@@ -502,4 +647,54 @@ function output(name: string, given: Tensor<'float32'> | undefined, dims: number
     );
   }
   return given;
+}
+
+/** [row, position] pairs -> flat cell indices of a [batch, seqLen] input. */
+function cellPositions(pairs: ReadonlyArray<readonly [number, number]>, batch: number, seqLen: number): Int32Array {
+  if (!Array.isArray(pairs)) throw albertError(ErrorCodes.INVALID_INPUT, 'predictionPositions must be an array of [row, position] pairs', true);
+  const cells = new Int32Array(pairs.length);
+  pairs.forEach((pair, i) => {
+    const [row, position] = Array.isArray(pair) ? pair : [NaN, NaN];
+    if (!Number.isInteger(row) || !Number.isInteger(position) || row < 0 || row >= batch || position < 0 || position >= seqLen) {
+      throw albertError(
+        ErrorCodes.INPUT_OUT_OF_RANGE,
+        `predictionPositions[${i}] = ${JSON.stringify(pair)} is not a [row, position] inside [${batch}, ${seqLen}]`,
+      );
+    }
+    cells[i] = row * seqLen + position;
+  });
+  return cells;
+}
+
+function nativeHeads(heads: HeadOutputs, positions: Int32Array | undefined): Partial<NativeForwardOutputs> {
+  return {
+    positions: heads.predictionLogits ? positions : undefined,
+    predictionLogits: heads.predictionLogits?.data,
+    sopLogits: heads.sopLogits?.data,
+    logits: heads.logits?.data,
+    startLogits: heads.startLogits?.data,
+    endLogits: heads.endLogits?.data,
+  };
+}
+
+/** Sequence b's views of a packed call's head outputs. */
+function sequenceHeads(out: Partial<PackedOutput> & { offsets: Int32Array }, b: number, task: AlbertTask): HeadOutputs {
+  const begin = out.offsets[b];
+  const end = out.offsets[b + 1];
+  const perSequence = (t: Tensor<'float32'>): Tensor<'float32'> => {
+    const width = t.dims[1];
+    return new Tensor('float32', t.data.subarray(b * width, (b + 1) * width), [width]);
+  };
+  const perToken = (t: Tensor<'float32'>): Tensor<'float32'> => {
+    const width = t.dims.length > 1 ? t.dims[1] : 1;
+    const dims = t.dims.length > 1 ? [end - begin, width] : [end - begin];
+    return new Tensor('float32', t.data.subarray(begin * width, end * width), dims);
+  };
+  const result: HeadOutputs = {};
+  if (out.predictionLogits) result.predictionLogits = perToken(out.predictionLogits);
+  if (out.sopLogits) result.sopLogits = perSequence(out.sopLogits);
+  if (out.logits) result.logits = task === 'token-classification' ? perToken(out.logits) : perSequence(out.logits);
+  if (out.startLogits) result.startLogits = perToken(out.startLogits);
+  if (out.endLogits) result.endLogits = perToken(out.endLogits);
+  return result;
 }

@@ -67,9 +67,12 @@ function maxDiff(actual, expected) {
 }
 
 // [m, n, k]: tails in every dimension, K beyond one depth block (1024) and uneven (1025, 3072), M beyond one
-// row block (192), and the shapes of ALBERT-base.
+// row block (192), and the shapes of ALBERT-base. [3, 16, 40] and [4, 12, 9] are one weight panel and one row
+// block: with 2 threads the columns are split and a single piece owns whole rows (the MLM head's dense layer).
 const SHAPES = [
   [1, 1, 1],
+  [3, 16, 40],
+  [4, 12, 9],
   [1, 768, 768],
   [2, 17, 3],
   [5, 31, 64],

@@ -70,6 +70,7 @@ Napi::Value ModelWrap::load(const Napi::CallbackInfo& info) {
     options.threads = read_int(opts, "threads", 0, 4096, 0);
     options.kernel = read_string(opts, "kernel", "auto");
     options.dtype = read_string(opts, "dtype", "float32");
+    options.task = read_string(opts, "task", "auto");
   }
   auto loaded = std::make_shared<std::shared_ptr<albert::AlbertModel>>();
   return PromiseWorker::start(
@@ -137,6 +138,40 @@ Napi::Value ModelWrap::forward(const Napi::CallbackInfo& info) {
     out.pooler_output = float_array(env, outputs.Get("poolerOutput"), "poolerOutput",
                                     size_t(in.batch) * size_t(config.hidden_size), false);
   }
+  // Head outputs: per-token ones follow the input layout (cells or packed tokens).
+  const albert::AlbertHeads& heads = model->heads();
+  const size_t labels = size_t(heads.num_labels);
+  Napi::Value positions = outputs.Get("positions");
+  if (heads.has_mlm()) {
+    if (!positions.IsUndefined() && !positions.IsNull()) {
+      if (!positions.IsTypedArray() || positions.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+        throw_error(env, albert::code::kInvalidInput, "positions must be an Int32Array", true);
+      }
+      Napi::Int32Array array = positions.As<Napi::Int32Array>();
+      out.prediction_positions.assign(array.Data(), array.Data() + array.ElementLength());
+    }
+    const size_t prediction_rows = out.prediction_positions.empty() ? cells : out.prediction_positions.size();
+    out.prediction_logits = float_array(env, outputs.Get("predictionLogits"), "predictionLogits",
+                                        prediction_rows * size_t(config.vocab_size), false);
+  }
+  switch (heads.task) {
+    case albert::Task::PreTraining:
+      out.sop_logits = float_array(env, outputs.Get("sopLogits"), "sopLogits", size_t(in.batch) * labels, false);
+      break;
+    case albert::Task::SequenceClassification:
+    case albert::Task::MultipleChoice:
+      out.logits = float_array(env, outputs.Get("logits"), "logits", size_t(in.batch) * labels, false);
+      break;
+    case albert::Task::TokenClassification:
+      out.logits = float_array(env, outputs.Get("logits"), "logits", cells * labels, false);
+      break;
+    case albert::Task::QuestionAnswering:
+      out.start_logits = float_array(env, outputs.Get("startLogits"), "startLogits", cells, false);
+      out.end_logits = float_array(env, outputs.Get("endLogits"), "endLogits", cells, false);
+      break;
+    default:
+      break;
+  }
   Napi::Value hidden = outputs.Get("hiddenStates");
   if (!hidden.IsUndefined() && !hidden.IsNull()) {
     if (!hidden.IsArray()) throw_error(env, albert::code::kInvalidInput, "hiddenStates must be an array", true);
@@ -153,7 +188,7 @@ Napi::Value ModelWrap::forward(const Napi::CallbackInfo& info) {
   }
   // Fail fast on the JS thread for bad ids, masks and lengths: the caller gets a rejected Promise.
   CapturedError error;
-  if (!capture_errors([&] { model->validate(in); }, error)) {
+  if (!capture_errors([&] { model->validate(in, out); }, error)) {
     auto deferred = Napi::Promise::Deferred::New(env);
     deferred.Reject(make_error(env, error).Value());
     return deferred.Promise();
@@ -184,6 +219,8 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   result.Set("hasPooler", Napi::Boolean::New(env, model->has_pooler()));
   result.Set("weightBytes", Napi::Number::New(env, double(model->weight_bytes())));
   result.Set("dtype", Napi::String::New(env, albert::weight_format_name(model->weight_format())));
+  result.Set("task", Napi::String::New(env, albert::task_name(model->heads().task)));
+  result.Set("numLabels", Napi::Number::New(env, model->heads().num_labels));
   return result;
 }
 

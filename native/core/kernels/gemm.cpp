@@ -111,7 +111,8 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
     }
   };
 
-  auto run_block = [&](int row_begin, int row_end, int panel_begin, int panel_end) {
+  // With split columns no piece owns whole rows: the rows are normalized after all pieces finish.
+  auto run_block = [&](int row_begin, int row_end, int panel_begin, int panel_end, bool owns_rows) {
     for (int rb = row_begin; rb < row_end; rb += kRowBlock) {
       const int rb_end = std::min(rb + kRowBlock, row_end);
       for (int k0 = 0; k0 < k; k0 += depth) {
@@ -162,16 +163,16 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
         }
       }
       // This block's rows are complete when this call owns every column.
-      if (normalize && panel_begin == 0 && panel_end == panels) normalize_rows(rb, rb_end);
+      if (normalize && owns_rows) normalize_rows(rb, rb_end);
     }
   };
 
   if (split_columns) {
-    team.parallel_for(panels, [&](int64_t begin, int64_t end, int) { run_block(0, m, int(begin), int(end)); });
+    team.parallel_for(panels, [&](int64_t begin, int64_t end, int) { run_block(0, m, int(begin), int(end), false); });
     if (normalize) team.parallel_for(m, [&](int64_t begin, int64_t end, int) { normalize_rows(int(begin), int(end)); });
   } else {
     team.parallel_for(row_blocks, [&](int64_t begin, int64_t end, int) {
-      run_block(int(begin) * kRowBlock, std::min(m, int(end) * kRowBlock), 0, panels);
+      run_block(int(begin) * kRowBlock, std::min(m, int(end) * kRowBlock), 0, panels, true);
     });
   }
 }

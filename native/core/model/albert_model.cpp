@@ -24,6 +24,10 @@ struct ChunkWorkspace {
   AlignedBuffer<float> attention_scratch;  // per executor thread
   int64_t scratch_per_thread = 0;
   AlignedBuffer<float> pooler_input;       // [rows][H]
+  AlignedBuffer<float> pooled;             // [rows][H]: the pooler output, for the pooled heads
+  AlignedBuffer<float> head_input;         // MLM: gathered final states [block][H]
+  AlignedBuffer<float> head_mid;           // MLM: dense + activation + LayerNorm [block][E]
+  AlignedBuffer<float> head_out;           // token heads [tokens][labels]; MLM logits [block][vocab]
 };
 
 // Scratch of one forward pass: the flattened batch and one chunk workspace per thread.
@@ -48,16 +52,20 @@ std::shared_ptr<AlbertModel> AlbertModel::load_folder(const std::string& folder,
   const KernelSet& kernels = kernel_set(parse_isa(options.kernel));
   const WeightFormat format = parse_weight_format(options.dtype);
   std::unique_ptr<TensorStore> store = TensorStore::open_folder(folder);
+  const Task task = resolve_task(options.task, json, config_path);
   AlbertWeights weights = load_albert_weights(*store, config, kernels, format);
+  AlbertHeads heads = load_albert_heads(*store, config, json, config_path, kernels, format, task, weights.has_pooler);
   int threads = options.threads > 0 ? options.threads : ThreadPool::global().max_threads();
-  return std::make_shared<AlbertModel>(std::move(config), std::move(json), std::move(weights), kernels, threads);
+  return std::make_shared<AlbertModel>(std::move(config), std::move(json), std::move(weights), std::move(heads),
+                                       kernels, threads);
 }
 
-AlbertModel::AlbertModel(AlbertConfig config, JsonValue config_json, AlbertWeights weights, const KernelSet& kernels,
-                         int threads)
+AlbertModel::AlbertModel(AlbertConfig config, JsonValue config_json, AlbertWeights weights, AlbertHeads heads,
+                         const KernelSet& kernels, int threads)
     : config_(std::move(config)),
       config_json_(std::move(config_json)),
       weights_(std::move(weights)),
+      heads_(std::move(heads)),
       kernels_(kernels),
       threads_(std::clamp(threads, 1, ThreadPool::global().max_threads())) {}
 
@@ -141,6 +149,21 @@ void AlbertModel::validate(const ForwardInputs& in) const {
         fail(code::kSequenceTooLong, name("positionIds", i) + " = " + std::to_string(p) + " is outside [0, " +
                                          std::to_string(max_positions) + ") (max_position_embeddings)");
       }
+    }
+  }
+}
+
+void AlbertModel::validate(const ForwardInputs& in, const ForwardOutputs& out) const {
+  validate(in);
+  const size_t count = in.element_count();
+  for (size_t i = 0; i < out.prediction_positions.size(); ++i) {
+    const int32_t position = out.prediction_positions[i];
+    const std::string name = "positions[" + std::to_string(i) + "] = " + std::to_string(position);
+    if (position < 0 || size_t(position) >= count) {
+      fail(code::kInputOutOfRange, name + " is outside the batch's " + std::to_string(count) + " positions");
+    }
+    if (in.attention_mask.present() && in.attention_mask.at(size_t(position)) == 0) {
+      fail(code::kInputOutOfRange, name + " points at padding (attention mask 0)");
     }
   }
 }
@@ -248,7 +271,6 @@ void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk
   const int h = config_.hidden_size;
   const float eps = float(config_.layer_norm_eps);
   const KernelSet& k = kernels_;
-  const int rows = chunk.row_end - chunk.row_begin;
 
   ws.embeddings.ensure(size_t(n) * e);
   ws.hidden.ensure(size_t(n) * h);
@@ -301,7 +323,18 @@ void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk
   }
   if (out.last_hidden_state) write_states(exec, batch, chunk, ws.hidden.data(), out.last_hidden_state);
 
-  if (out.pooler_output && weights_.has_pooler && rows > 0) {
+  run_heads(exec, batch, chunk, ws, out);
+}
+
+void AlbertModel::run_heads(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
+                            const ForwardOutputs& out) const {
+  const int n = chunk.tokens();
+  const int h = config_.hidden_size;
+  const KernelSet& k = kernels_;
+  const int rows = chunk.row_end - chunk.row_begin;
+  const int labels = heads_.num_labels;
+  float* pooled_logits = heads_.task == Task::PreTraining ? out.sop_logits : heads_.pooled_classifier() ? out.logits : nullptr;
+  if ((out.pooler_output || pooled_logits) && weights_.has_pooler && rows > 0) {
     // Pooler: dense + tanh on each row's first position (a zero state when that position is padding).
     ws.pooler_input.ensure(size_t(rows) * h);
     for (int r = 0; r < rows; ++r) {
@@ -313,13 +346,114 @@ void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk
         std::memset(dst, 0, sizeof(float) * size_t(h));
       }
     }
-    gemm(exec, k, rows, ws.pooler_input.data(), h, weights_.pooler, out.pooler_output + size_t(chunk.row_begin) * h, h,
+    ws.pooled.ensure(size_t(rows) * h);
+    gemm(exec, k, rows, ws.pooler_input.data(), h, weights_.pooler, ws.pooled.data(), h,
          {weights_.pooler_bias.data(), nullptr, 0, Activation::Tanh});
+    if (out.pooler_output) {
+      std::memcpy(out.pooler_output + size_t(chunk.row_begin) * h, ws.pooled.data(), sizeof(float) * size_t(rows) * h);
+    }
+    if (pooled_logits) {
+      gemm(exec, k, rows, ws.pooled.data(), h, heads_.classifier.weight, pooled_logits + size_t(chunk.row_begin) * labels,
+           labels, {heads_.classifier.bias.data(), nullptr, 0, Activation::Identity});
+    }
+  }
+  if (heads_.token_classifier() && (out.logits || out.start_logits || out.end_logits)) {
+    ws.head_out.ensure(size_t(std::max(n, 1)) * labels);
+    gemm(exec, k, n, ws.hidden.data(), h, heads_.classifier.weight, ws.head_out.data(), labels,
+         {heads_.classifier.bias.data(), nullptr, 0, Activation::Identity});
+    // Scatter to each token's output row; masked cells of the padded layout get zeros.
+    if (!batch.packed) {
+      for (int64_t c = int64_t(chunk.row_begin) * batch.seq_len; c < int64_t(chunk.row_end) * batch.seq_len; ++c) {
+        if (batch.token_of_cell[size_t(c)] >= 0) continue;
+        if (out.logits) std::memset(out.logits + size_t(c) * labels, 0, sizeof(float) * size_t(labels));
+        if (out.start_logits) out.start_logits[c] = 0;
+        if (out.end_logits) out.end_logits[c] = 0;
+      }
+    }
+    for (int i = 0; i < n; ++i) {
+      const size_t row = size_t(batch.output_row[size_t(chunk.token_begin + i)]);
+      const float* src = ws.head_out.data() + size_t(i) * labels;
+      if (heads_.task == Task::QuestionAnswering) {
+        if (out.start_logits) out.start_logits[row] = src[0];
+        if (out.end_logits) out.end_logits[row] = src[1];
+      } else if (out.logits) {
+        std::memcpy(out.logits + row * labels, src, sizeof(float) * size_t(labels));
+      }
+    }
+  }
+  if (heads_.has_mlm() && out.prediction_logits) run_mlm_head(exec, batch, chunk, ws, out);
+}
+
+void AlbertModel::run_mlm_head(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
+                               const ForwardOutputs& out) const {
+  const int h = config_.hidden_size;
+  const int e = config_.embedding_size;
+  const int vocab = config_.vocab_size;
+  const KernelSet& k = kernels_;
+  const auto& targets = batch.prediction_targets;
+  auto by_token = [](const std::pair<int32_t, int32_t>& t, int32_t token) { return t.first < token; };
+  size_t begin = size_t(std::lower_bound(targets.begin(), targets.end(), chunk.token_begin, by_token) - targets.begin());
+  const size_t end = size_t(std::lower_bound(targets.begin(), targets.end(), chunk.token_end, by_token) - targets.begin());
+  // Blocks of targets bound the logits scratch (64 x vocab floats) when rows must be scattered.
+  constexpr size_t kBlock = 64;
+  for (; begin < end; begin += kBlock) {
+    const int count = int(std::min(kBlock, end - begin));
+    ws.head_input.ensure(size_t(count) * h);
+    ws.head_mid.ensure(size_t(count) * e);
+    for (int i = 0; i < count; ++i) {
+      const size_t token = size_t(targets[begin + size_t(i)].first - chunk.token_begin);
+      std::memcpy(ws.head_input.data() + size_t(i) * h, ws.hidden.data() + token * h, sizeof(float) * size_t(h));
+    }
+    // dense -> activation -> LayerNorm, as transformers' AlbertMLMHead.
+    gemm(exec, k, count, ws.head_input.data(), h, heads_.mlm_dense.weight, ws.head_mid.data(), e,
+         {heads_.mlm_dense.bias.data(), nullptr, 0, config_.activation, heads_.mlm_norm.gamma.data(),
+          heads_.mlm_norm.beta.data(), float(config_.layer_norm_eps)});
+    bool consecutive = true;
+    const int32_t first_row = targets[begin].second;
+    for (int i = 1; i < count && consecutive; ++i) consecutive = targets[begin + size_t(i)].second == first_row + i;
+    const GemmEpilogue decoder_epilogue{heads_.mlm_decoder.bias.data(), nullptr, 0, Activation::Identity};
+    if (consecutive) {  // the usual case: write straight into the caller's rows
+      gemm(exec, k, count, ws.head_mid.data(), e, heads_.mlm_decoder.weight,
+           out.prediction_logits + size_t(first_row) * vocab, vocab, decoder_epilogue);
+      continue;
+    }
+    ws.head_out.ensure(size_t(count) * vocab);
+    gemm(exec, k, count, ws.head_mid.data(), e, heads_.mlm_decoder.weight, ws.head_out.data(), vocab, decoder_epilogue);
+    for (int i = 0; i < count; ++i) {
+      std::memcpy(out.prediction_logits + size_t(targets[begin + size_t(i)].second) * vocab,
+                  ws.head_out.data() + size_t(i) * vocab, sizeof(float) * size_t(vocab));
+    }
   }
 }
 
+namespace {
+
+// The MLM head's (token, output row) pairs; without positions every token, and the logits rows of masked
+// cells are zeroed here (the head never visits them).
+void plan_predictions(const ForwardOutputs& out, TokenBatch& batch, int vocab) {
+  auto& targets = batch.prediction_targets;
+  targets.clear();
+  if (!out.prediction_logits) return;
+  if (out.prediction_positions.empty()) {
+    for (int t = 0; t < batch.tokens(); ++t) targets.emplace_back(t, batch.output_row[size_t(t)]);
+    for (size_t c = 0; c < batch.token_of_cell.size(); ++c) {
+      if (batch.token_of_cell[c] < 0) std::memset(out.prediction_logits + c * size_t(vocab), 0, sizeof(float) * size_t(vocab));
+    }
+    return;
+  }
+  for (size_t i = 0; i < out.prediction_positions.size(); ++i) {
+    const size_t position = size_t(out.prediction_positions[i]);
+    const int32_t token = batch.packed ? int32_t(position) : batch.token_of_cell[position];
+    if (token < 0) fail(code::kInputOutOfRange, "an input changed while forward() was running");
+    targets.emplace_back(token, int32_t(i));
+  }
+  std::stable_sort(targets.begin(), targets.end());
+}
+
+}  // namespace
+
 void AlbertModel::forward(const ForwardInputs& in, const ForwardOutputs& out) const {
-  validate(in);
+  validate(in, out);
   if (!out.hidden_states.empty() && out.hidden_states.size() != size_t(config_.num_hidden_layers) + 1) {
     fail(code::kInternal, "hidden_states needs num_hidden_layers + 1 buffers");
   }
@@ -340,6 +474,7 @@ void AlbertModel::forward(const ForwardInputs& in, const ForwardOutputs& out) co
       fail(code::kInputOutOfRange, "an input changed while forward() was running");
     }
   }
+  plan_predictions(out, ws.batch, config_.vocab_size);
   std::vector<Chunk> chunks = plan_chunks(batch, chunk_budget());
   if (chunks.empty()) return;
 

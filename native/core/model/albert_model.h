@@ -11,6 +11,7 @@
 #include "io/json.h"
 #include "kernels/kernel_set.h"
 #include "model/albert_config.h"
+#include "model/albert_heads.h"
 #include "model/albert_weights.h"
 
 namespace albert {
@@ -48,12 +49,24 @@ struct ForwardOutputs {
   float* last_hidden_state = nullptr;
   float* pooler_output = nullptr;      // [batch][H]; only for models with a pooler (may be null)
   std::vector<float*> hidden_states;   // empty, or num_hidden_layers + 1 buffers shaped like last_hidden_state
+
+  // Head outputs, each only for a model loaded with a task that has it (null: not computed). "Per token"
+  // means [batch][seq] cells in the padded layout (masked cells hold zeros) and [tokens] when packed.
+  float* prediction_logits = nullptr;  // MLM: per token (or per prediction_positions entry) x vocab_size
+  // Where the MLM head runs: flat cell (padded) or token (packed) indices of real tokens; empty: everywhere.
+  std::vector<int32_t> prediction_positions;
+  float* sop_logits = nullptr;    // [batch][num_labels]
+  float* logits = nullptr;        // sequence classification / multiple choice: [batch][num_labels];
+                                  // token classification: per token x num_labels
+  float* start_logits = nullptr;  // question answering: per token
+  float* end_logits = nullptr;
 };
 
 struct LoadOptions {
   int threads = 0;              // 0: all cores
   std::string kernel = "auto";  // "auto" | "generic" | "avx2" | "avx512"
   std::string dtype = "float32";  // weight storage: "float32" | "float16" | "bfloat16"
+  std::string task = "auto";      // "auto" (config.json architectures) or a task_name()
 };
 
 struct Workspace;
@@ -66,8 +79,8 @@ class AlbertModel {
  public:
   // Loads config.json and the safetensors weights of a Hugging Face model folder.
   static std::shared_ptr<AlbertModel> load_folder(const std::string& folder, const LoadOptions& options);
-  AlbertModel(AlbertConfig config, JsonValue config_json, AlbertWeights weights, const KernelSet& kernels,
-              int threads);
+  AlbertModel(AlbertConfig config, JsonValue config_json, AlbertWeights weights, AlbertHeads heads,
+              const KernelSet& kernels, int threads);
   ~AlbertModel();
 
   const AlbertConfig& config() const { return config_; }
@@ -75,12 +88,15 @@ class AlbertModel {
   bool has_pooler() const { return weights_.has_pooler; }
   int threads() const { return threads_; }
   Isa isa() const { return kernels_.isa; }
-  size_t weight_bytes() const { return weights_.bytes(); }
+  size_t weight_bytes() const { return weights_.bytes() + heads_.bytes(); }
+  const AlbertHeads& heads() const { return heads_; }
   WeightFormat weight_format() const { return weights_.format; }
 
   // Checks every input (ids, types and positions in range, mask values 0/1, sequence length) and throws a
   // coded Error naming the first bad element. Called by forward; exposed so callers can fail fast.
   void validate(const ForwardInputs& inputs) const;
+  // validate(inputs), then the request's prediction_positions (in range, on real tokens).
+  void validate(const ForwardInputs& inputs, const ForwardOutputs& outputs) const;
 
   // Thread-safe: concurrent calls share the weights and each use their own workspace.
   void forward(const ForwardInputs& inputs, const ForwardOutputs& outputs) const;
@@ -93,12 +109,18 @@ class AlbertModel {
                  const AlbertLayerWeights& lw) const;
   void write_states(Executor& exec, const TokenBatch& batch, const Chunk& chunk, const float* hidden,
                     float* dst) const;
+  // The task head on a finished chunk: `ws.hidden` holds its final states.
+  void run_heads(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
+                 const ForwardOutputs& out) const;
+  void run_mlm_head(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
+                    const ForwardOutputs& out) const;
   std::unique_ptr<Workspace> take_workspace() const;
   void return_workspace(std::unique_ptr<Workspace> workspace) const;
 
   AlbertConfig config_;
   JsonValue config_json_;
   AlbertWeights weights_;
+  AlbertHeads heads_;
   const KernelSet& kernels_;
   int threads_;
   mutable std::mutex workspace_mutex_;

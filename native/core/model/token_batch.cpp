@@ -15,7 +15,9 @@ void build_token_batch(const ForwardInputs& in, TokenBatch& batch) {
   batch.types.clear();
   batch.positions.clear();
   batch.token_of_cell.clear();
+  batch.output_row.clear();
   auto add_token = [&](size_t element, int position_in_row) {
+    batch.output_row.push_back(int32_t(element));
     batch.ids.push_back(int32_t(in.input_ids.at(element)));
     batch.types.push_back(in.token_type_ids.present() ? int32_t(in.token_type_ids.at(element)) : 0);
     batch.positions.push_back(in.position_ids.present() ? int32_t(in.position_ids.at(element)) : position_in_row);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "model/albert_model.h"
@@ -19,7 +20,10 @@ struct TokenBatch {
   std::vector<int32_t> types;
   std::vector<int32_t> positions;
   std::vector<int32_t> token_of_cell;  // padded layout: b * seq_len + t -> token, or -1 for padding
+  std::vector<int32_t> output_row;     // per token: its row in per-token outputs (padded: its cell; packed: itself)
   std::vector<uint8_t> pooled_row;     // per row: 1 when the pooler reads a real first token
+  // Where the MLM head runs: (token, row of prediction_logits), sorted by token.
+  std::vector<std::pair<int32_t, int32_t>> prediction_targets;
 
   int tokens() const { return int(ids.size()); }
 };

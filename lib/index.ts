@@ -37,6 +37,29 @@ export type {
   SequenceClassifierOutput,
   TokenClassifierOutput,
 } from './heads';
+export { pipeline } from './pipelines';
+export type {
+  AggregationStrategy,
+  ClassificationLabel,
+  FeatureExtractionOptions,
+  FeatureExtractionPipeline,
+  FillMaskCandidate,
+  FillMaskOptions,
+  FillMaskPipeline,
+  PipelineBase,
+  PipelineLoadOptions,
+  PipelineRunOptions,
+  PipelineTask,
+  PipelineTypes,
+  Pooling,
+  ScoreFunction,
+  TextClassificationOptions,
+  TextClassificationPipeline,
+  TextInput,
+  TokenClassificationOptions,
+  TokenClassificationPipeline,
+  TokenEntity,
+} from './pipelines';
 export { planBatches } from './batching';
 export type { BatchPlan } from './batching';
 export type { AlbertConfig } from './config';

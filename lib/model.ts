@@ -157,6 +157,8 @@ export type SequenceInput =
       inputIds: readonly number[] | Int32Array;
       tokenTypeIds?: readonly number[] | Int32Array;
       positionIds?: readonly number[] | Int32Array;
+      /** MLM heads: run the vocabulary projection only at these positions of this sequence (e.g. its [MASK]s). */
+      predictionPositions?: readonly number[] | Int32Array;
     };
 
 export interface ForwardManyOptions {
@@ -186,7 +188,10 @@ export interface SequenceOutput {
   lastHiddenState?: Tensor<'float32'>;
   /** [hidden_size]; absent when the checkpoint has no pooler. */
   poolerOutput?: Tensor<'float32'>;
-  /** masked-lm, pretraining with `outputs.predictionLogits`: [length, vocab_size]. */
+  /**
+   * masked-lm, pretraining: [length, vocab_size] with `outputs.predictionLogits`, or [positions, vocab_size]
+   * when the sequence gave `predictionPositions`.
+   */
   predictionLogits?: Tensor<'float32'>;
   /** pretraining: [num_labels]. */
   sopLogits?: Tensor<'float32'>;
@@ -464,8 +469,10 @@ export class AlbertModel {
     const keepHidden = options.outputs?.lastHiddenState ?? true;
     const keepPooler = options.outputs?.poolerOutput ?? true;
     const keepHead = options.outputs?.head ?? true;
-    const keepPredictions = keepHead && (options.outputs?.predictionLogits ?? false);
     const items = await this.#normalizeSequences(sequences, options);
+    // Positions given by any sequence narrow the MLM head to them (sequences without any get none).
+    const byPosition = items.some((item) => item.predictionPositions);
+    const keepPredictions = keepHead && (byPosition || (options.outputs?.predictionLogits ?? false));
     const { batches } = planBatches(items.map((s) => s.inputIds.length), tokenBudget);
     const results: SequenceOutput[] = new Array(items.length);
     const hidden = this.config.hidden_size;
@@ -481,11 +488,24 @@ export class AlbertModel {
       if (batch.some((i) => items[i].positionIds)) {
         packed.positionIds = concat(batch.map((i) => items[i].positionIds ?? Int32Array.from(items[i].inputIds, (_, t) => t)));
       }
+      const predictionStart = new Int32Array(batch.length + 1);
+      if (byPosition && keepPredictions) {
+        let tokenOffset = 0;
+        const positions: number[] = [];
+        batch.forEach((i, b) => {
+          for (const p of items[i].predictionPositions ?? []) positions.push(tokenOffset + p);
+          tokenOffset += items[i].inputIds.length;
+          predictionStart[b + 1] = positions.length;
+        });
+        if (positions.length > 0) packed.predictionPositions = Int32Array.from(positions);
+      }
+      // Narrowed to positions and none in this batch: no MLM work at all.
+      const predictions = keepPredictions && (!byPosition || packed.predictionPositions !== undefined);
       const out = await this.#runPacked(packed, {
         lastHiddenState: keepHidden,
         poolerOutput: keepPooler,
         head: keepHead,
-        predictionLogits: keepPredictions,
+        predictionLogits: predictions,
       });
       batch.forEach((index, b) => {
         const result: SequenceOutput = {};
@@ -497,7 +517,12 @@ export class AlbertModel {
         if (out.poolerOutput) {
           result.poolerOutput = new Tensor('float32', out.poolerOutput.data.subarray(b * hidden, (b + 1) * hidden), [hidden]);
         }
-        Object.assign(result, sequenceHeads(out, b, this.#info.task));
+        Object.assign(result, sequenceHeads(out, b, this.#info.task, packed.predictionPositions !== undefined));
+        if (out.predictionLogits && packed.predictionPositions) {
+          const vocab = out.predictionLogits.dims[1];
+          const rows = out.predictionLogits.data.subarray(predictionStart[b] * vocab, predictionStart[b + 1] * vocab);
+          result.predictionLogits = new Tensor('float32', rows, [predictionStart[b + 1] - predictionStart[b], vocab]);
+        }
         results[index] = result;
       });
       done += batch.length;
@@ -572,6 +597,7 @@ interface NormalizedSequence {
   inputIds: Int32Array;
   tokenTypeIds?: Int32Array;
   positionIds?: Int32Array;
+  predictionPositions?: Int32Array;
 }
 
 function int32(name: string, value: unknown): Int32Array {
@@ -595,6 +621,17 @@ function normalizeSequence(sequence: SequenceInput, index: number): NormalizedSe
       throw albertError(ErrorCodes.INVALID_INPUT, `sequences[${index}].${name} has ${flat.length} elements, inputIds has ${inputIds.length}`);
     }
     out[name] = flat;
+  }
+  if (sequence.predictionPositions !== undefined) {
+    const positions = int32(`sequences[${index}].predictionPositions`, sequence.predictionPositions);
+    const bad = positions.findIndex((p) => p < 0 || p >= inputIds.length);
+    if (bad >= 0) {
+      throw albertError(
+        ErrorCodes.INPUT_OUT_OF_RANGE,
+        `sequences[${index}].predictionPositions[${bad}] = ${positions[bad]} is outside its ${inputIds.length} tokens`,
+      );
+    }
+    out.predictionPositions = positions;
   }
   return out;
 }
@@ -678,7 +715,7 @@ function nativeHeads(heads: HeadOutputs, positions: Int32Array | undefined): Par
 }
 
 /** Sequence b's views of a packed call's head outputs. */
-function sequenceHeads(out: Partial<PackedOutput> & { offsets: Int32Array }, b: number, task: AlbertTask): HeadOutputs {
+function sequenceHeads(out: Partial<PackedOutput> & { offsets: Int32Array }, b: number, task: AlbertTask, byPosition: boolean): HeadOutputs {
   const begin = out.offsets[b];
   const end = out.offsets[b + 1];
   const perSequence = (t: Tensor<'float32'>): Tensor<'float32'> => {
@@ -691,7 +728,7 @@ function sequenceHeads(out: Partial<PackedOutput> & { offsets: Int32Array }, b: 
     return new Tensor('float32', t.data.subarray(begin * width, end * width), dims);
   };
   const result: HeadOutputs = {};
-  if (out.predictionLogits) result.predictionLogits = perToken(out.predictionLogits);
+  if (out.predictionLogits && !byPosition) result.predictionLogits = perToken(out.predictionLogits);
   if (out.sopLogits) result.sopLogits = perSequence(out.sopLogits);
   if (out.logits) result.logits = task === 'token-classification' ? perToken(out.logits) : perSequence(out.logits);
   if (out.startLogits) result.startLogits = perToken(out.startLogits);

@@ -188,8 +188,8 @@ void gemm_tile_rows(int kc, const float* a, int lda, const typename Panel::T* b,
     arow[r] = a + size_t(r) * lda;
   }
   for (int k = 0; k < kc; ++k) {
-    // The first strip over a panel reads it from memory: ask for the weights 32 panel rows ahead (the
-    // hardware prefetchers stop at each 4 KiB page); later strips find them in cache either way.
+    // The first strip over a panel reads it from memory, later strips from L2 (a 768-deep panel is larger
+    // than L1): ask for the weights 32 panel rows ahead (the hardware prefetchers stop at each 4 KiB page).
     _mm_prefetch(reinterpret_cast<const char*>(b + 32 * kNr), _MM_HINT_T0);
     __m256 b0 = Panel::lo(b);
     __m256 b1 = Panel::hi(b);

@@ -143,8 +143,8 @@ void gemm_tile_rows(int kc, const float* a, int lda, const typename Panel::T* b,
     arow[r] = a + size_t(r) * lda;
   }
   for (int k = 0; k < kc; ++k) {
-    // The first strip over a panel reads it from memory: ask for the weights 32 panel rows ahead (the
-    // hardware prefetchers stop at each 4 KiB page). A float32 panel row is two cache lines.
+    // The first strip over a panel reads it from memory, later strips from L2: ask for the weights 32 panel
+    // rows ahead (the hardware prefetchers stop at each 4 KiB page). A float32 panel row is two cache lines.
     const char* ahead = reinterpret_cast<const char*>(b + 32 * kNr);
     _mm_prefetch(ahead, _MM_HINT_T0);
     _mm_prefetch(ahead + 64, _MM_HINT_T0);

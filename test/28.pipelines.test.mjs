@@ -235,3 +235,94 @@ describe('token-classification', () => {
     ner.dispose();
   });
 });
+
+describe('question-answering', () => {
+  const folder = fixture('models', 'albert-tiny-qa');
+
+  it('the best spans are those of the golden start/end logits (HF scoring), widened to words', async () => {
+    const { meta, get, seqLen } = goldenCase('albert-tiny-qa', 'from_text_pair');
+    const qa = await pipeline('question-answering', folder);
+    const starts = get('start_logits').data;
+    const ends = get('end_logits').data;
+    const types = get('token_type_ids').data;
+    const mask = get('attention_mask').data;
+    for (let b = 0; b < meta.texts.length; b++) {
+      const question = meta.texts[b];
+      const context = meta.text_pairs[b];
+      // Desired tokens: [CLS] and the context (type 1, not the final [SEP]).
+      const row = (t) => b * seqLen + t;
+      const last = Array.from({ length: seqLen }, (_, t) => t).filter((t) => mask[row(t)] === 1n).at(-1);
+      const contextTokens = Array.from({ length: seqLen }, (_, t) => t).filter((t) => types[row(t)] === 1n && t < last);
+      const probabilities = (logits) => {
+        const desired = [0, ...contextTokens];
+        const max = Math.max(...desired.map((t) => logits[row(t)]));
+        const sum = desired.reduce((s, t) => s + Math.exp(logits[row(t)] - max), 0);
+        return (t) => Math.exp(logits[row(t)] - max) / sum;
+      };
+      const ps = probabilities(starts);
+      const pe = probabilities(ends);
+      const spans = [];
+      for (const s of contextTokens) for (const e of contextTokens) if (e >= s && e - s < 15) spans.push({ s, e, score: ps(s) * pe(e) });
+      spans.sort((x, y) => y.score - x.score);
+      const offsets = qa.tokenizer.encode(context, { addSpecialTokens: false, returnOffsets: true }).offsets;
+      const answers = await qa({ question, context }, { topK: 3, maxSeqLen: 64 });
+      assert.equal(answers.length, 3);
+      answers.forEach((a, k) => {
+        assert.ok(Math.abs(a.score - spans[k].score) <= TOLERANCE, `answer ${k}: ${a.score} vs ${spans[k].score}`);
+        const from = offsets[spans[k].s - contextTokens[0]][0];
+        const to = offsets[spans[k].e - contextTokens[0]][1];
+        // Widened to whole words: covers the span's characters, no whitespace at the edges or cut words.
+        assert.ok(a.start <= Math.max(from, a.start) && a.end >= Math.min(to, a.end));
+        assert.equal(a.answer, context.slice(a.start, a.end));
+        assert.equal(a.answer, a.answer.trim());
+        assert.ok(a.start === 0 || /\s/.test(context[a.start - 1]));
+        assert.ok(a.end === context.length || /\s/.test(context[a.end]));
+      });
+      // The empty answer competes with the [CLS] score (min over windows).
+      const withNull = await qa({ question, context }, { topK: 100000, maxSeqLen: 64, handleImpossibleAnswer: true });
+      const empty = withNull.find((a) => a.answer === '');
+      assert.ok(empty && empty.start === 0 && empty.end === 0);
+      assert.ok(Math.abs(empty.score - ps(0) * pe(0)) <= TOLERANCE);
+    }
+    qa.dispose();
+  });
+
+  it('splits a long context into overlapping windows and answers from the best one', async () => {
+    const qa = await pipeline('question-answering', folder);
+    const context = Array.from({ length: 12 }, (_, i) => `Sentence ${i} tells how the teacher from Tokyo came.`).join(' ');
+    const answers = await qa([{ question: 'Who came?', context }], { maxSeqLen: 48, docStride: 16, topK: 5 });
+    assert.equal(answers.length, 1);
+    assert.equal(answers[0].length, 5);
+    for (const a of answers[0]) {
+      assert.equal(a.answer, context.slice(a.start, a.end));
+      assert.ok(a.score > 0 && a.score <= 1);
+    }
+    assert.ok(answers[0].every((a, i) => i === 0 || a.score <= answers[0][i - 1].score));
+    await assert.rejects(qa({ question: ' ', context }), { code: 'ERR_ALBERT_INVALID_INPUT', message: /question is empty/ });
+    await assert.rejects(qa({ question: 'Who?', context: '' }), { code: 'ERR_ALBERT_INVALID_INPUT', message: /context is empty/ });
+    await assert.rejects(qa({ question: 'Who?', context }, { maxSeqLen: 48, docStride: 60 }), { code: 'ERR_ALBERT_INVALID_INPUT', message: /docStride/ });
+    await assert.rejects(qa('Who?'), { code: 'ERR_ALBERT_INVALID_INPUT' });
+    qa.dispose();
+    await assert.rejects(pipeline('question-answering', fixture('models', 'albert-tiny')), { code: 'ERR_ALBERT_MISSING_TENSOR', message: /qa_outputs/ });
+  });
+});
+
+describe('multiple-choice', () => {
+  it('scores are the softmax of the golden logits per question', async () => {
+    const { folder, meta, get } = goldenCase('albert-tiny-mc', 'mc_from_text');
+    const chooser = await pipeline('multiple-choice', folder);
+    const logits = get('logits').data;
+    const inputs = meta.texts.map((question, i) => ({ question, choices: meta.text_pairs[i] }));
+    const results = await chooser(inputs);
+    results.forEach((r, q) => {
+      const choices = inputs[q].choices.length;
+      const expected = softmax64(Array.from(logits.subarray(q * choices, (q + 1) * choices)));
+      assert.ok(maxAbsDiff(r.scores, expected) <= TOLERANCE);
+      assert.equal(r.best, expected.indexOf(Math.max(...expected)));
+      assert.equal(r.choice, inputs[q].choices[r.best]);
+    });
+    assert.deepEqual(await chooser(inputs[0]), results[0]);
+    await assert.rejects(chooser({ question: 'q', choices: [] }), { code: 'ERR_ALBERT_INVALID_INPUT', message: /choices is empty/ });
+    chooser.dispose();
+  });
+});

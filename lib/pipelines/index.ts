@@ -9,6 +9,8 @@ import { featureExtraction, type FeatureExtractionPipeline } from './feature-ext
 import { fillMask, type FillMaskPipeline } from './fill-mask';
 import { textClassification, type TextClassificationPipeline } from './text-classification';
 import { tokenClassification, type TokenClassificationPipeline } from './token-classification';
+import { questionAnswering, type QuestionAnsweringPipeline } from './question-answering';
+import { multipleChoice, type MultipleChoicePipeline } from './multiple-choice';
 
 /** The pipelines by task name. */
 export interface PipelineTypes {
@@ -16,6 +18,8 @@ export interface PipelineTypes {
   'fill-mask': FillMaskPipeline;
   'text-classification': TextClassificationPipeline;
   'token-classification': TokenClassificationPipeline;
+  'question-answering': QuestionAnsweringPipeline;
+  'multiple-choice': MultipleChoicePipeline;
 }
 
 export type PipelineTask = keyof PipelineTypes;
@@ -25,6 +29,8 @@ const FACTORIES: { [T in PipelineTask]: (folder: string, options: PipelineLoadOp
   'fill-mask': fillMask,
   'text-classification': textClassification,
   'token-classification': tokenClassification,
+  'question-answering': questionAnswering,
+  'multiple-choice': multipleChoice,
 };
 
 /** Loads `folder` (model and tokenizer) for `task`. */
@@ -37,6 +43,8 @@ export async function pipeline<T extends PipelineTask>(task: T, folder: string, 
 }
 
 export type { ClassificationLabel, ScoreFunction, TextClassificationOptions, TextClassificationPipeline } from './text-classification';
+export type { Answer, QuestionAnsweringInput, QuestionAnsweringOptions, QuestionAnsweringPipeline } from './question-answering';
+export type { MultipleChoiceInput, MultipleChoiceOptions, MultipleChoicePipeline, MultipleChoiceResult } from './multiple-choice';
 export type { AggregationStrategy, TokenClassificationOptions, TokenClassificationPipeline, TokenEntity } from './token-classification';
 export type { FillMaskCandidate, FillMaskOptions, FillMaskPipeline } from './fill-mask';
 export type { FeatureExtractionOptions, FeatureExtractionPipeline, Pooling } from './feature-extraction';

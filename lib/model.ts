@@ -299,6 +299,13 @@ export class AlbertModel {
     return out;
   }
 
+  /** Class index by label name, from config.json's `label2id` (else the inverse of `id2label`). */
+  get label2id(): Readonly<Record<string, number>> {
+    const given = this.config.label2id;
+    if (given && typeof given === 'object') return Object.fromEntries(Object.entries(given).map(([k, v]) => [k, Number(v)]));
+    return Object.fromEntries(Object.entries(this.id2label).map(([id, label]) => [label, Number(id)]));
+  }
+
   /** Engine facts: kernel set, threads, pooler presence, weight memory. */
   get info(): ModelInfo {
     return this.#info;

@@ -230,6 +230,11 @@ describe('head loading', () => {
     const model = await AlbertForSequenceClassification.fromPretrained(fixture('models', 'albert-tiny-seqcls'));
     assert.equal(model.info.numLabels, 3);
     assert.deepEqual(model.id2label, { 0: 'negative', 1: 'neutral', 2: 'positive' });
+    assert.deepEqual(model.label2id, { negative: 0, neutral: 1, positive: 2 });
+    const tokens = await AlbertForTokenClassification.fromPretrained(fixture('models', 'albert-tiny-tokcls'));
+    assert.equal(tokens.id2label[1], 'B-PER');
+    assert.equal(tokens.label2id['I-LOC'], 4);
+    tokens.dispose();
     model.dispose();
   });
   it('a folder without the head names the missing tensor', async () => {

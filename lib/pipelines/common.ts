@@ -36,6 +36,18 @@ export interface PipelineBase<M extends AlbertModel = AlbertModel> {
 /** A text, or a text with a second segment (`[CLS] text [SEP] textPair [SEP]`). */
 export type TextInput = string | { text: string; textPair?: string };
 
+/** A TextInput as forwardMany takes it: a text or a [text, textPair] pair. */
+export function toSequence(item: TextInput): string | readonly [string, string] {
+  if (typeof item === 'string') return item;
+  return item.textPair === undefined ? item.text : [item.text, item.textPair];
+}
+
+/** The batching part of a call's options, as forwardMany takes it. */
+export function batching(options: PipelineRunOptions): PipelineRunOptions {
+  const { tokenBudget, onProgress, signal } = options;
+  return { tokenBudget, onProgress, signal };
+}
+
 export async function loadTokenizer(folder: string, options: PipelineLoadOptions): Promise<{ tokenizer: Tokenizer; owned: boolean }> {
   if (options.tokenizer !== undefined) {
     if (!(options.tokenizer instanceof Tokenizer)) {

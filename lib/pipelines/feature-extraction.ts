@@ -7,10 +7,12 @@ import { AlbertModel } from '../model';
 import { Tensor } from '../tensor';
 import {
   asList,
+  batching,
   callable,
   isTextInput,
   loadTokenizer,
   modelOptions,
+  toSequence,
   type PipelineBase,
   type PipelineLoadOptions,
   type PipelineRunOptions,
@@ -42,7 +44,7 @@ export async function featureExtraction(folder: string, options: PipelineLoadOpt
   const model = await AlbertModel.fromPretrained(folder, { ...modelOptions(options), task: 'base' });
   const { tokenizer, owned } = await loadTokenizer(folder, options);
   const run = async (input: TextInput | readonly TextInput[], runOptions: FeatureExtractionOptions = {}) => {
-    const { pooling = 'none', normalize = false, maxLength, tokenBudget, onProgress, signal } = runOptions;
+    const { pooling = 'none', normalize = false, maxLength } = runOptions;
     if (!POOLINGS.includes(pooling)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `pooling must be one of ${POOLINGS.join(', ')} (got ${String(pooling)})`);
     }
@@ -50,13 +52,10 @@ export async function featureExtraction(folder: string, options: PipelineLoadOpt
       throw albertError(ErrorCodes.INVALID_INPUT, `pooling 'pooler' needs pooler weights, and ${folder} has none: use 'cls' or 'mean'`);
     }
     const { items } = asList(input, isTextInput, 'a text or { text, textPair }');
-    const sequences = items.map((item) => (typeof item === 'string' ? item : item.textPair === undefined ? item.text : ([item.text, item.textPair] as const)));
-    const outputs = await model.forwardMany(sequences, {
+    const outputs = await model.forwardMany(items.map(toSequence), {
+      ...batching(runOptions),
       tokenizer,
       maxLength,
-      tokenBudget,
-      onProgress,
-      signal,
       outputs: { lastHiddenState: pooling !== 'pooler', poolerOutput: pooling === 'pooler' },
     });
     const hidden = model.config.hidden_size;

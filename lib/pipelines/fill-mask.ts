@@ -6,6 +6,7 @@ import { albertError, ErrorCodes } from '../errors';
 import { AlbertForMaskedLM } from '../heads';
 import {
   asList,
+  batching,
   callable,
   checkTopK,
   isText,
@@ -71,12 +72,7 @@ export async function fillMask(folder: string, options: PipelineLoadOptions = {}
     });
     const outputs = await model.forwardMany(
       encoded.map((e) => ({ inputIds: e.ids, tokenTypeIds: e.typeIds, predictionPositions: e.positions })),
-      {
-        tokenBudget: runOptions.tokenBudget,
-        onProgress: runOptions.onProgress,
-        signal: runOptions.signal,
-        outputs: { lastHiddenState: false, poolerOutput: false },
-      },
+      { ...batching(runOptions), outputs: { lastHiddenState: false, poolerOutput: false } },
     );
     const vocab = model.config.vocab_size;
     const results = encoded.map((e, i) => {

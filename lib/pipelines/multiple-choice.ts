@@ -6,6 +6,7 @@ import { albertError, ErrorCodes } from '../errors';
 import { AlbertForMultipleChoice } from '../heads';
 import {
   asList,
+  batching,
   callable,
   loadTokenizer,
   modelOptions,
@@ -54,13 +55,11 @@ export async function multipleChoice(folder: string, options: PipelineLoadOption
       if (item.choices.length === 0) throw albertError(ErrorCodes.INVALID_INPUT, `inputs[${i}].choices is empty`);
     });
     const rows = items.flatMap((item) => item.choices.map((choice) => [item.question, choice] as const));
-    const { maxLength, tokenBudget, onProgress, signal } = runOptions;
+    const { maxLength } = runOptions;
     const outputs = await model.forwardMany(rows, {
+      ...batching(runOptions),
       tokenizer,
       maxLength,
-      tokenBudget,
-      onProgress,
-      signal,
       outputs: { lastHiddenState: false, poolerOutput: false },
     });
     let row = 0;

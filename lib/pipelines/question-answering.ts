@@ -9,6 +9,7 @@ import { albertError, ErrorCodes } from '../errors';
 import { AlbertForQuestionAnswering } from '../heads';
 import {
   asList,
+  batching,
   callable,
   checkTopK,
   loadTokenizer,
@@ -126,10 +127,9 @@ export async function questionAnswering(folder: string, options: PipelineLoadOpt
       }
     });
 
-    const { tokenBudget, onProgress, signal } = runOptions;
     const outputs = await model.forwardMany(
       windows.map((w) => ({ inputIds: w.inputIds, tokenTypeIds: w.tokenTypeIds })),
-      { tokenBudget, onProgress, signal, outputs: { lastHiddenState: false, poolerOutput: false } },
+      { ...batching(runOptions), outputs: { lastHiddenState: false, poolerOutput: false } },
     );
 
     const answers: Answer[][] = items.map(() => []);

@@ -7,12 +7,14 @@ import { albertError, ErrorCodes } from '../errors';
 import { AlbertForSequenceClassification } from '../heads';
 import {
   asList,
+  batching,
   callable,
   checkTopK,
   isTextInput,
   loadTokenizer,
   modelOptions,
   sigmoid,
+  toSequence,
   softmax,
   topIndices,
   type PipelineBase,
@@ -54,19 +56,16 @@ export async function textClassification(folder: string, options: PipelineLoadOp
   const numLabels = model.info.numLabels;
   const run = async (input: TextInput | readonly TextInput[], runOptions: TextClassificationOptions = {}) => {
     const { items, single } = asList(input, isTextInput, 'a text or { text, textPair }');
-    const { functionToApply = 'auto', maxLength, tokenBudget, onProgress, signal } = runOptions;
+    const { functionToApply = 'auto', maxLength } = runOptions;
     if (!FUNCTIONS.includes(functionToApply)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `functionToApply must be one of ${FUNCTIONS.join(', ')} (got ${String(functionToApply)})`);
     }
     const topK = checkTopK(runOptions.topK, 1, numLabels);
     const score = scoreFunction(functionToApply, model.config.problem_type, numLabels);
-    const sequences = items.map((item) => (typeof item === 'string' ? item : item.textPair === undefined ? item.text : ([item.text, item.textPair] as const)));
-    const outputs = await model.forwardMany(sequences, {
+    const outputs = await model.forwardMany(items.map(toSequence), {
+      ...batching(runOptions),
       tokenizer,
       maxLength,
-      tokenBudget,
-      onProgress,
-      signal,
       outputs: { lastHiddenState: false, poolerOutput: false },
     });
     const results = outputs.map((o) => {

@@ -6,6 +6,7 @@ import { albertError, ErrorCodes } from '../errors';
 import { AlbertForTokenClassification } from '../heads';
 import {
   asList,
+  batching,
   callable,
   isText,
   loadTokenizer,
@@ -83,7 +84,7 @@ export async function tokenClassification(folder: string, options: PipelineLoadO
   const labels = model.id2label;
   const run = async (input: string | readonly string[], runOptions: TokenClassificationOptions = {}) => {
     const { items, single } = asList(input, isText, 'a text');
-    const { aggregationStrategy = 'none', ignoreLabels = ['O'], tokenBudget, onProgress, signal } = runOptions;
+    const { aggregationStrategy = 'none', ignoreLabels = ['O'] } = runOptions;
     if (!STRATEGIES.includes(aggregationStrategy)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `aggregationStrategy must be one of ${STRATEGIES.join(', ')} (got ${String(aggregationStrategy)})`);
     }
@@ -91,7 +92,7 @@ export async function tokenClassification(folder: string, options: PipelineLoadO
     const encoded = items.map((text) => tokenizer.encode(text, { maxLength, truncation: true, returnOffsets: true }));
     const outputs = await model.forwardMany(
       encoded.map((e) => ({ inputIds: e.ids, tokenTypeIds: e.typeIds })),
-      { tokenBudget, onProgress, signal, outputs: { lastHiddenState: false, poolerOutput: false } },
+      { ...batching(runOptions), outputs: { lastHiddenState: false, poolerOutput: false } },
     );
     const numLabels = model.info.numLabels;
     const wordPieces = tokenizer.kind === 'bert';

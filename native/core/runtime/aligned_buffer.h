@@ -43,15 +43,22 @@ class AlignedBuffer {
     if (count > (SIZE_MAX - 63) / sizeof(T)) fail(code::kOutOfMemory, "allocation size overflows");
     size_t bytes = (count * sizeof(T) + 63) & ~size_t(63);
 #ifdef _WIN32
+    (void)huge_pages;
     void* p = _aligned_malloc(bytes, 64);
 #else
-    // Huge pages only back the whole 2 MiB extents inside the buffer, so nothing is rounded up and the
-    // resident size stays that of the data.
+    // Huge pages back only the whole 2 MiB extents of the data: the tail stays on small pages, so the
+    // resident size stays that of the data. (posix_memalign: aligned_alloc wants a size that is a multiple
+    // of the alignment.)
     constexpr size_t kHugePage = size_t(2) << 20;
     const bool huge = huge_pages && bytes >= 2 * kHugePage;
-    void* p = std::aligned_alloc(huge ? kHugePage : 64, bytes);
+    void* p = nullptr;
+    if (huge) {
+      if (posix_memalign(&p, kHugePage, bytes) != 0) p = nullptr;
+    } else {
+      p = std::aligned_alloc(64, bytes);
+    }
 #if defined(__linux__)
-    if (p && huge) madvise(p, (bytes + 4095) & ~size_t(4095), MADV_HUGEPAGE);  // advisory: a no-op where THP is off
+    if (p && huge) madvise(p, bytes & ~(kHugePage - 1), MADV_HUGEPAGE);  // advisory: a no-op where THP is off
 #endif
 #endif
     if (!p) fail(code::kOutOfMemory, "cannot allocate " + std::to_string(bytes) + " bytes");

@@ -22,8 +22,9 @@ export interface FromPretrainedOptions {
    */
   dtype?: WeightDType;
   /**
-   * Which head to load (default `auto`: the class named by config.json's `architectures`, `base` when absent).
-   * `base` loads only the encoder of any ALBERT checkpoint.
+   * Which head to load. Default `base`: only the encoder, of any ALBERT checkpoint (like transformers'
+   * AlbertModel class); `auto`: the head of the class config.json's `architectures` names (like AutoModel).
+   * The AlbertFor* classes load their own head.
    */
   task?: AlbertTask | 'auto';
 }
@@ -248,7 +249,7 @@ export class AlbertModel {
    * `model.safetensors.index.json`), float32/float16/bfloat16, keys with or without the `albert.` prefix.
    */
   static async fromPretrained(folder: string, options: FromPretrainedOptions = {}): Promise<AlbertModel> {
-    const { native, resolved } = await AlbertModel.loadNative(folder, options, options?.task ?? 'auto');
+    const { native, resolved } = await AlbertModel.loadNative(folder, options, options?.task ?? 'base');
     return new AlbertModel(native, resolved);
   }
 

@@ -70,7 +70,7 @@ for (const { model: modelName, Class, task, outputs } of HEADS) {
     describe(`${modelName} head goldens (${Class.name}, ${kernel} kernels)`, () => {
       let model;
       it('loads the head named by config.json, and the typed class', async () => {
-        const auto = await AlbertModel.fromPretrained(folder, { kernel });
+        const auto = await AlbertModel.fromPretrained(folder, { kernel, task: 'auto' });
         assert.equal(auto.task, task);
         assert.equal(auto.info.task, task);
         auto.dispose();
@@ -170,7 +170,7 @@ describe('head outputs without padding: forwardPacked and forwardMany', () => {
     it(`${name}: packed and batched outputs equal the padded forward`, async () => {
       const folder = fixture('models', name);
       const goldens = readSafetensors(join(folder, 'goldens.safetensors'));
-      const model = await AlbertModel.fromPretrained(folder);
+      const model = await AlbertModel.fromPretrained(folder, { task: 'auto' });
       const { inputs, mask } = caseInputs(goldens, 'batch_padded');
       const padded = await model.forward(inputs);
       const [batch, seqLen] = inputs.inputIds.dims;
@@ -218,8 +218,8 @@ describe('head outputs without padding: forwardPacked and forwardMany', () => {
 });
 
 describe('head loading', () => {
-  it('task base loads only the encoder of a head checkpoint', async () => {
-    const model = await AlbertModel.fromPretrained(fixture('models', 'albert-tiny-seqcls'), { task: 'base' });
+  it('AlbertModel loads only the encoder of a head checkpoint unless task says otherwise', async () => {
+    const model = await AlbertModel.fromPretrained(fixture('models', 'albert-tiny-seqcls'));
     assert.equal(model.task, 'base');
     assert.equal(model.info.numLabels, 0);
     const out = await model.forward({ inputIds: [[2, 10, 3]] });
@@ -262,12 +262,12 @@ describe('head loading', () => {
     const config = JSON.parse(readFileSync(join(folder, 'config.json'), 'utf8'));
     const weights = readFileSync(join(folder, 'model.safetensors'));
     const custom = modelFolder({ config: { ...config, architectures: ['AlbertForSummarization'] }, weights });
-    await assert.rejects(AlbertModel.fromPretrained(custom), { code: 'ERR_ALBERT_UNSUPPORTED', message: /AlbertForSummarization/ });
-    const model = await AlbertModel.fromPretrained(custom, { task: 'base' });
+    await assert.rejects(AlbertModel.fromPretrained(custom, { task: 'auto' }), { code: 'ERR_ALBERT_UNSUPPORTED', message: /AlbertForSummarization/ });
+    const model = await AlbertModel.fromPretrained(custom);
     assert.equal(model.task, 'base');
     model.dispose();
     const broken = modelFolder({ config: { ...config, architectures: 'AlbertModel' }, weights });
-    await assert.rejects(AlbertModel.fromPretrained(broken), { code: 'ERR_ALBERT_INVALID_CONFIG', message: /architectures/ });
+    await assert.rejects(AlbertModel.fromPretrained(broken, { task: 'auto' }), { code: 'ERR_ALBERT_INVALID_CONFIG', message: /architectures/ });
   });
   it('an untied decoder reads predictions.decoder.weight', async () => {
     const folder = fixture('models', 'albert-tiny-pretraining-tied');

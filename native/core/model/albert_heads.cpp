@@ -78,7 +78,7 @@ Task resolve_task(const std::string& requested, const JsonValue& config_json, co
     if (architecture == t.architecture) return t.task;
   }
   fail(code::kUnsupported, config_source + ": architecture '" + architecture +
-                               "' is not an ALBERT class this engine knows; pass task explicitly to load its encoder");
+                               "' is not an ALBERT class this engine knows; load it with task 'base' for its encoder");
 }
 
 size_t AlbertHeads::bytes() const {

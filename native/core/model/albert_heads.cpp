@@ -41,8 +41,7 @@ int config_num_labels(const JsonValue& json, const std::string& source) {
 
 DenseLayer read_dense(const TensorStore& store, const KernelSet& kernels, WeightFormat format, const std::string& name,
                       int64_t out, int64_t in) {
-  AlignedBuffer<float> w = read_float_tensor(store, name + ".weight", {out, in});
-  return {PackedWeight(kernels, w.data(), int(out), int(in), format), read_float_tensor(store, name + ".bias", {out})};
+  return {read_packed_weight(store, name, out, in, kernels, format), read_float_tensor(store, name + ".bias", {out})};
 }
 
 bool tie_word_embeddings(const JsonValue& json) {
@@ -100,8 +99,7 @@ AlbertHeads load_albert_heads(const TensorStore& store, const AlbertConfig& c, c
   }
   if (heads.has_mlm()) {
     heads.mlm_dense = read_dense(store, kernels, format, "predictions.dense", e, h);
-    heads.mlm_norm = {read_float_tensor(store, "predictions.LayerNorm.weight", {e}),
-                      read_float_tensor(store, "predictions.LayerNorm.bias", {e})};
+    heads.mlm_norm = read_layer_norm(store, "predictions.LayerNorm", e);
     const std::string decoder = tie_word_embeddings(config_json)
                                     ? detect_base_prefix(store) + "embeddings.word_embeddings.weight"
                                     : "predictions.decoder.weight";

@@ -35,12 +35,9 @@ class Reader {
   AlignedBuffer<float> tensor(const std::string& name, const std::vector<int64_t>& shape) const {
     return read_float_tensor(store_, prefix_ + name, shape);
   }
-  LayerNormWeights layer_norm(const std::string& name, int64_t n) const {
-    return {tensor(name + ".weight", {n}), tensor(name + ".bias", {n})};
-  }
+  LayerNormWeights layer_norm(const std::string& name, int64_t n) const { return read_layer_norm(store_, prefix_ + name, n); }
   PackedWeight dense(const KernelSet& kernels, const std::string& name, int64_t out, int64_t in) const {
-    AlignedBuffer<float> w = tensor(name + ".weight", {out, in});
-    return PackedWeight(kernels, w.data(), int(out), int(in), format_);
+    return read_packed_weight(store_, prefix_ + name, out, in, kernels, format_);
   }
   WeightFormat format() const { return format_; }
   bool has(const std::string& name) const { return find_with_legacy_names(store_, prefix_ + name) != nullptr; }
@@ -106,6 +103,16 @@ AlignedBuffer<float> read_float_tensor(const TensorStore& store, const std::stri
                                  "; weights must be F32, F16, BF16 or F64");
   }
   return out;
+}
+
+PackedWeight read_packed_weight(const TensorStore& store, const std::string& name, int64_t out, int64_t in,
+                                const KernelSet& kernels, WeightFormat format) {
+  AlignedBuffer<float> w = read_float_tensor(store, name + ".weight", {out, in});
+  return PackedWeight(kernels, w.data(), int(out), int(in), format);
+}
+
+LayerNormWeights read_layer_norm(const TensorStore& store, const std::string& name, int64_t n) {
+  return {read_float_tensor(store, name + ".weight", {n}), read_float_tensor(store, name + ".bias", {n})};
 }
 
 std::string detect_base_prefix(const TensorStore& store) {

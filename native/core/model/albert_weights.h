@@ -58,6 +58,11 @@ AlbertWeights load_albert_weights(const TensorStore& store, const AlbertConfig& 
 // The reader the loader uses, exposed for heads: a float32 copy of `name` checked against `shape`.
 AlignedBuffer<float> read_float_tensor(const TensorStore& store, const std::string& name,
                                        const std::vector<int64_t>& shape);
+// `name`.weight as a packed dense layer ([out][in], a torch Linear weight) in `format`.
+PackedWeight read_packed_weight(const TensorStore& store, const std::string& name, int64_t out, int64_t in,
+                                const KernelSet& kernels, WeightFormat format);
+// `name`.weight and `name`.bias of a LayerNorm over n features (legacy gamma/beta names accepted).
+LayerNormWeights read_layer_norm(const TensorStore& store, const std::string& name, int64_t n);
 // "albert." when the checkpoint stores the base model under that prefix, else "".
 std::string detect_base_prefix(const TensorStore& store);
 

@@ -41,6 +41,14 @@ export interface NativeModelInfo {
   dtype: 'float32' | 'float16' | 'bfloat16';
   task: 'base' | 'pretraining' | 'masked-lm' | 'sequence-classification' | 'token-classification' | 'question-answering' | 'multiple-choice';
   numLabels: number;
+  source: {
+    format: 'safetensors' | 'tensorflow';
+    layout: 'huggingface' | 'google' | 'brightmart';
+    path: string;
+    checkpoint: string;
+    config: string;
+    skippedTensors: number;
+  };
 }
 
 export interface NativeModel {
@@ -48,6 +56,8 @@ export interface NativeModel {
   dispose(): void;
   config(): Record<string, unknown>;
   info(): NativeModelInfo;
+  /** Writes the checkpoint's tensors (Hugging Face names) as one safetensors file. */
+  saveWeights(path: string): Promise<void>;
 }
 
 export interface NativeCpuInfo {
@@ -137,6 +147,11 @@ export interface NativeBinding {
   testing: {
     parseSafetensors(bytes: Uint8Array): number;
     parseConfig(text: string): Record<string, unknown>;
+    /** The entries of a TensorFlow checkpoint .index file. */
+    parseTfIndex(bytes: Uint8Array): {
+      numShards: number;
+      entries: Array<{ name: string; dtype: string; shape: number[]; shard: number; offset: number; size: number }>;
+    };
     /** out = LayerNorm?(activation(a * w^T + bias + residual)); a [m][k], w [n][k], out [m][n]. */
     gemm(options: {
       m: number;

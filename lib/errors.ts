@@ -22,6 +22,13 @@ export const ErrorCodes = {
   UNSUPPORTED: 'ERR_ALBERT_UNSUPPORTED',
   /** A safetensors file is truncated, lies about its sizes or offsets, or has an unknown dtype. */
   INVALID_SAFETENSORS: 'ERR_ALBERT_INVALID_SAFETENSORS',
+  /**
+   * A TensorFlow checkpoint is truncated or corrupt: a bad table block, footer or varint, a checksum (CRC32C)
+   * mismatch, an entry pointing outside its data shard, a dtype/shape/size disagreement, compressed blocks.
+   */
+  INVALID_CHECKPOINT: 'ERR_ALBERT_INVALID_CHECKPOINT',
+  /** A `.tar.gz` archive is corrupt, truncated, or holds unsafe members (absolute paths, `..`, links, absurd sizes). */
+  INVALID_ARCHIVE: 'ERR_ALBERT_INVALID_ARCHIVE',
   /** A tensor the model needs is not in the checkpoint. */
   MISSING_TENSOR: 'ERR_ALBERT_MISSING_TENSOR',
   /** A checkpoint tensor's shape disagrees with config.json. */

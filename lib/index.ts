@@ -13,6 +13,7 @@ export type {
   FromPretrainedOptions,
   KernelChoice,
   ModelInfo,
+  ModelSource,
   PackedInputs,
   PackedOutput,
   SequenceInput,

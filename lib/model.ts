@@ -4,6 +4,8 @@ import type { AlbertConfig } from './config';
 import { albertError, ErrorCodes } from './errors';
 import { planBatches } from './batching';
 import { describe, toFlat, toMatrix, type IndexInput, type Matrix } from './inputs';
+import { resolveModelPath, type ResolvedModelPath } from './model-path';
+import { saveHuggingFaceFolder } from './save-pretrained';
 import { Tensor } from './tensor';
 import type { Tokenizer } from './tokenizer';
 
@@ -27,6 +29,32 @@ export interface FromPretrainedOptions {
    * The AlbertFor* classes load their own head.
    */
   task?: AlbertTask | 'auto';
+  /**
+   * Where `.tar.gz` release archives are unpacked (once; later loads reuse the folder). Default: env
+   * ALBERT_NODE_CACHE, else `~/.cache/albert-node`.
+   */
+  cacheDir?: string;
+}
+
+/** Where a loaded model came from, and in which format and variable layout (`model.source`). */
+export interface ModelSource {
+  /** `safetensors` (a Hugging Face folder) or `tensorflow` (a TF1 checkpoint, tensor bundle V2). */
+  format: 'safetensors' | 'tensorflow';
+  /**
+   * `huggingface`; `google` (google-research/albert and TF-Hub checkpoints: bert/encoder/transformer/group_G/inner_group_I);
+   * `brightmart` (albert_zh: word_embeddings_2, bert/encoder/layer_shared, optionally pre-LayerNorm).
+   */
+  layout: 'huggingface' | 'google' | 'brightmart';
+  /** The folder, checkpoint prefix or `.index` file that was opened (inside the cache for an archive). */
+  path: string;
+  /** The weights: `model.safetensors` (or its index), or the checkpoint prefix. */
+  checkpoint: string;
+  /** The config file that was read (`config.json`, `albert_config.json`, `albert_config_*.json`). */
+  config: string;
+  /** TensorFlow: variables not part of the model (optimizer slots such as adam_m/lamb_v, global_step). */
+  skippedTensors: number;
+  /** The `.tar.gz` archive the model was unpacked from, when it was loaded from one. */
+  archive?: string;
 }
 
 /** The heads of transformers' ALBERT classes: AlbertModel, AlbertForPreTraining, AlbertForMaskedLM, ... */
@@ -230,23 +258,32 @@ const asyncDisposeSymbol: typeof Symbol.asyncDispose = Symbol.asyncDispose ?? Sy
  * Loading and every forward pass run on native threads; the event loop stays free.
  */
 export class AlbertModel {
-  /** config.json with Hugging Face defaults filled in. */
+  /** config.json with Hugging Face defaults filled in (for TensorFlow checkpoints: their config, converted). */
   readonly config: AlbertConfig;
-  /** The folder the model was loaded from. */
+  /** The folder the model was loaded from (for a checkpoint prefix: its folder; for an archive: the unpacked folder). */
   readonly path: string;
   #native: NativeModel | undefined;
   readonly #info: ModelInfo;
+  readonly #source: ModelSource;
 
-  protected constructor(native: NativeModel, folder: string) {
+  protected constructor(native: NativeModel, resolved: ResolvedModelPath) {
     this.#native = native;
-    this.path = folder;
+    this.path = resolved.folder;
     this.config = Object.freeze(native.config()) as AlbertConfig;
-    this.#info = Object.freeze({ ...native.info() });
+    const { source, ...info } = native.info();
+    this.#info = Object.freeze(info);
+    this.#source = Object.freeze(resolved.archive === undefined ? { ...source } : { ...source, archive: resolved.archive });
   }
 
   /**
-   * Loads a Hugging Face ALBERT folder: `config.json` and `model.safetensors` (or a sharded
-   * `model.safetensors.index.json`), float32/float16/bfloat16, keys with or without the `albert.` prefix.
+   * Loads an ALBERT checkpoint, detecting its format and layout (see {@link AlbertModel.source}):
+   * - a Hugging Face folder: `config.json` and `model.safetensors` (or a sharded `model.safetensors.index.json`),
+   *   float32/float16/bfloat16, keys with or without the `albert.` prefix;
+   * - a TensorFlow 1 checkpoint of Google's ALBERT code (also TF-Hub's `module/` variables) or brightmart's
+   *   albert_zh (post- and pre-LayerNorm): a folder holding `checkpoint` or `*.index` plus `albert_config*.json`,
+   *   a prefix such as `.../model.ckpt-best`, or its `.index` file;
+   * - a `.tar.gz` release archive (Google's `albert_base_v2.tar.gz`, `albert_base_zh.tar.gz`), unpacked once
+   *   into `options.cacheDir`.
    */
   static async fromPretrained(folder: string, options: FromPretrainedOptions = {}): Promise<AlbertModel> {
     const { native, resolved } = await AlbertModel.loadNative(folder, options, options?.task ?? 'base');
@@ -258,14 +295,17 @@ export class AlbertModel {
     folder: string,
     options: FromPretrainedOptions,
     task: AlbertTask | 'auto',
-  ): Promise<{ native: NativeModel; resolved: string }> {
+  ): Promise<{ native: NativeModel; resolved: ResolvedModelPath }> {
     if (typeof folder !== 'string' || folder.length === 0) {
       throw albertError(ErrorCodes.INVALID_INPUT, `fromPretrained() needs a folder path string (got ${describe(folder)})`, true);
     }
     if (options === null || typeof options !== 'object') {
       throw albertError(ErrorCodes.INVALID_INPUT, `options must be an object (got ${describe(options)})`, true);
     }
-    const { threads, kernel, dtype } = options;
+    const { threads, kernel, dtype, cacheDir } = options;
+    if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `cacheDir must be a folder path string (got ${describe(cacheDir)})`, true);
+    }
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `threads must be a positive integer (got ${String(threads)})`, typeof threads !== 'number');
     }
@@ -278,8 +318,8 @@ export class AlbertModel {
     if (task !== 'auto' && !TASKS.includes(task)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `task must be 'auto' or one of ${TASKS.join(', ')} (got ${String(task)})`);
     }
-    const resolved = path.resolve(folder);
-    const native = await binding().loadModel(resolved, { threads: threads ?? 0, kernel: kernel ?? 'auto', dtype: dtype ?? 'float32', task });
+    const resolved = await resolveModelPath(folder, cacheDir);
+    const native = await binding().loadModel(resolved.modelPath, { threads: threads ?? 0, kernel: kernel ?? 'auto', dtype: dtype ?? 'float32', task });
     return { native, resolved };
   }
 
@@ -305,6 +345,28 @@ export class AlbertModel {
     const given = this.config.label2id;
     if (given && typeof given === 'object') return Object.fromEntries(Object.entries(given).map(([k, v]) => [k, Number(v)]));
     return Object.fromEntries(Object.entries(this.id2label).map(([id, label]) => [label, Number(id)]));
+  }
+
+  /** Where the model came from: format (safetensors / tensorflow), variable layout, files read. */
+  get source(): ModelSource {
+    return this.#source;
+  }
+
+  /**
+   * Saves the model as a Hugging Face folder: `model.safetensors` (every tensor of the checkpoint under
+   * transformers' names, re-read from the source files, which must still be there), `config.json`, and the
+   * tokenizer files (a TensorFlow release's `30k-clean.model` becomes `spiece.model`, its `vocab_chinese.txt`
+   * becomes `vocab.txt`, with a `tokenizer_config.json` naming AlbertTokenizer or BertTokenizer). Converts a
+   * TensorFlow checkpoint once into a folder that loads fast and can be shared. Google-layout checkpoints give
+   * folders transformers loads too; brightmart's layout has no transformers class, so its folders carry
+   * `embedding_layout` / `ln_type` fields that only albert-node reads.
+   */
+  async savePretrained(folder: string): Promise<void> {
+    const native = this.#requireNative();
+    if (typeof folder !== 'string' || folder.length === 0) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `savePretrained() needs a folder path string (got ${describe(folder)})`, true);
+    }
+    await saveHuggingFaceFolder(native, this.config, this.#source, this.path, path.resolve(folder));
   }
 
   /** Engine facts: kernel set, threads, pooler presence, weight memory. */

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { binding, type NativeBatchEncoding, type NativePackedTokens, type NativeTokenizer, type NativeTokenizerInfo } from './binding';
 import { albertError, ErrorCodes } from './errors';
 import { describe } from './inputs';
+import { resolveModelPath } from './model-path';
 import { Tensor } from './tensor';
 import {
   checkObject,
@@ -25,6 +26,8 @@ export type TokenizerSource = 'auto' | 'spiece.model' | 'vocab.txt' | 'tokenizer
 export interface TokenizerLoadOptions {
   /** Default 'auto'. */
   source?: TokenizerSource;
+  /** Where a `.tar.gz` release archive is unpacked (as for `AlbertModel.fromPretrained`). */
+  cacheDir?: string;
 }
 
 export interface TokenizerFileOptions {
@@ -139,16 +142,24 @@ export class Tokenizer {
    * that `tokenizer.json` only approximates; pass `source: 'tokenizer.json'` to load it instead. Options
    * (do_lower_case, remove_space, keep_accents, special tokens, model_max_length, ...) come from
    * `tokenizer_config.json` and `special_tokens_map.json` when present.
+   *
+   * TensorFlow releases load too (a folder, a checkpoint prefix or a `.tar.gz` archive, as for
+   * `AlbertModel.fromPretrained`): Google's `30k-clean.model` as AlbertTokenizer, the Chinese models'
+   * `vocab_chinese.txt` (or `vocab.txt`) as BertTokenizer, both lower-casing as the original FullTokenizer does.
    */
   static async fromPretrained(folder: string, options: TokenizerLoadOptions = {}): Promise<Tokenizer> {
     if (typeof folder !== 'string' || folder.length === 0) {
       throw albertError(ErrorCodes.INVALID_INPUT, `fromPretrained() needs a folder path string (got ${describe(folder)})`, true);
     }
-    const { source = 'auto' } = checkObject('options', options) as TokenizerLoadOptions;
+    const { source = 'auto', cacheDir } = checkObject('options', options) as TokenizerLoadOptions;
+    if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
+      throw albertError(ErrorCodes.INVALID_INPUT, `cacheDir must be a folder path string (got ${describe(cacheDir)})`, true);
+    }
     if (!['auto', 'spiece.model', 'vocab.txt', 'tokenizer.json'].includes(source)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `source must be 'auto', 'spiece.model', 'vocab.txt' or 'tokenizer.json' (got ${String(source)})`);
     }
-    return new Tokenizer(await binding().NativeTokenizer.load(path.resolve(folder), source));
+    const { folder: resolved } = await resolveModelPath(folder, cacheDir);
+    return new Tokenizer(await binding().NativeTokenizer.load(resolved, source));
   }
 
   /**

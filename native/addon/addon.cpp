@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "io/json.h"
 #include "io/safetensors.h"
+#include "io/tf_checkpoint.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_benchmark.h"
 #include "js_values.h"
@@ -52,6 +53,38 @@ Napi::Value parse_safetensors_bytes(const Napi::CallbackInfo& info) {
     throw make_error(env, error);
   }
   return Napi::Number::New(env, double(count));
+}
+
+// The entries of a TensorFlow checkpoint index: { numShards, entries: [{ name, dtype, shape, shard, offset, size }] }.
+Napi::Value parse_tf_index_bytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw_error(env, albert::code::kInvalidInput, "expected a Uint8Array", true);
+  }
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  CapturedError error;
+  albert::TfIndex index;
+  if (!capture_errors([&] { index = albert::parse_tf_index(bytes.Data(), bytes.ElementLength(), "<buffer>"); }, error)) {
+    throw make_error(env, error);
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("numShards", Napi::Number::New(env, index.num_shards));
+  Napi::Array entries = Napi::Array::New(env, index.entries.size());
+  for (size_t i = 0; i < index.entries.size(); ++i) {
+    const albert::TfTensorEntry& e = index.entries[i];
+    Napi::Object entry = Napi::Object::New(env);
+    entry.Set("name", Napi::String::New(env, e.name));
+    entry.Set("dtype", Napi::String::New(env, albert::tf_dtype_name(e.dtype)));
+    Napi::Array shape = Napi::Array::New(env, e.shape.size());
+    for (size_t d = 0; d < e.shape.size(); ++d) shape.Set(uint32_t(d), Napi::Number::New(env, double(e.shape[d])));
+    entry.Set("shape", shape);
+    entry.Set("shard", Napi::Number::New(env, e.shard));
+    entry.Set("offset", Napi::Number::New(env, double(e.offset)));
+    entry.Set("size", Napi::Number::New(env, double(e.size)));
+    entries.Set(uint32_t(i), entry);
+  }
+  result.Set("entries", entries);
+  return result;
 }
 
 Napi::Value parse_config_text(const Napi::CallbackInfo& info) {
@@ -139,6 +172,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   exports.Set("cpuInfo", Napi::Function::New<cpu_info>(env, "cpuInfo"));
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("parseSafetensors", Napi::Function::New<parse_safetensors_bytes>(env, "parseSafetensors"));
+  testing.Set("parseTfIndex", Napi::Function::New<parse_tf_index_bytes>(env, "parseTfIndex"));
   testing.Set("parseConfig", Napi::Function::New<parse_config_text>(env, "parseConfig"));
   testing.Set("gemm", Napi::Function::New<gemm_for_test>(env, "gemm"));
   testing.Set("benchmarkGemm", Napi::Function::New<benchmark_gemm>(env, "benchmarkGemm"));

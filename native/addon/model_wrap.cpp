@@ -53,6 +53,7 @@ Napi::Function ModelWrap::define(Napi::Env env) {
                          InstanceMethod<&ModelWrap::dispose>("dispose"),
                          InstanceMethod<&ModelWrap::config>("config"),
                          InstanceMethod<&ModelWrap::info>("info"),
+                         InstanceMethod<&ModelWrap::save_weights>("saveWeights"),
                      });
 }
 
@@ -221,7 +222,24 @@ Napi::Value ModelWrap::info(const Napi::CallbackInfo& info) {
   result.Set("dtype", Napi::String::New(env, albert::weight_format_name(model->weight_format())));
   result.Set("task", Napi::String::New(env, albert::task_name(model->heads().task)));
   result.Set("numLabels", Napi::Number::New(env, model->heads().num_labels));
+  const albert::ModelSource& source = model->source();
+  Napi::Object from = Napi::Object::New(env);
+  from.Set("format", Napi::String::New(env, source.format));
+  from.Set("layout", Napi::String::New(env, source.layout));
+  from.Set("path", Napi::String::New(env, source.path));
+  from.Set("checkpoint", Napi::String::New(env, source.checkpoint));
+  from.Set("config", Napi::String::New(env, source.config));
+  from.Set("skippedTensors", Napi::Number::New(env, double(source.skipped_tensors)));
+  result.Set("source", from);
   return result;
+}
+
+Napi::Value ModelWrap::save_weights(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::shared_ptr<const albert::AlbertModel> model = require_model(env);
+  if (info.Length() < 1 || !info[0].IsString()) throw_error(env, albert::code::kInvalidInput, "saveWeights(path) takes a path string", true);
+  std::string path = info[0].As<Napi::String>().Utf8Value();
+  return PromiseWorker::start(env, "albert-node:save", [model, path] { model->save_weights(path); }, nullptr, {info.This()});
 }
 
 }  // namespace albert_addon

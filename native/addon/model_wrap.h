@@ -25,6 +25,8 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value dispose(const Napi::CallbackInfo& info);
   Napi::Value config(const Napi::CallbackInfo& info);
   Napi::Value info(const Napi::CallbackInfo& info);
+  // saveWeights(path): Promise<void>, the checkpoint's tensors as one safetensors file.
+  Napi::Value save_weights(const Napi::CallbackInfo& info);
 
   std::shared_ptr<const albert::AlbertModel> require_model(Napi::Env env) const;
 

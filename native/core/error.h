@@ -15,6 +15,7 @@ inline constexpr const char* kInvalidConfig = "ERR_ALBERT_INVALID_CONFIG";
 inline constexpr const char* kInvalidTokenizer = "ERR_ALBERT_INVALID_TOKENIZER";
 inline constexpr const char* kUnsupported = "ERR_ALBERT_UNSUPPORTED";
 inline constexpr const char* kInvalidSafetensors = "ERR_ALBERT_INVALID_SAFETENSORS";
+inline constexpr const char* kInvalidCheckpoint = "ERR_ALBERT_INVALID_CHECKPOINT";
 inline constexpr const char* kMissingTensor = "ERR_ALBERT_MISSING_TENSOR";
 inline constexpr const char* kTensorShape = "ERR_ALBERT_TENSOR_SHAPE";
 inline constexpr const char* kTensorDtype = "ERR_ALBERT_TENSOR_DTYPE";

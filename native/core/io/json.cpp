@@ -1,6 +1,7 @@
 #include "io/json.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -298,6 +299,50 @@ class JsonParser {
 
 JsonValue parse_json(std::string_view text, const std::string& source) {
   return JsonParser(text, source).parse_document();
+}
+
+std::string json_quote(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
+      out += buf;
+    } else {
+      out += char(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string to_json_text(const JsonValue& v) {
+  switch (v.type()) {
+    case JsonValue::Type::Null: return "null";
+    case JsonValue::Type::Bool: return v.as_bool() ? "true" : "false";
+    case JsonValue::Type::Number: {
+      if (v.is_integer()) return std::to_string(v.as_int64());
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.17g", v.as_double());
+      return buf;
+    }
+    case JsonValue::Type::String: return json_quote(v.as_string());
+    case JsonValue::Type::Array: {
+      std::string out = "[";
+      for (size_t i = 0; i < v.items().size(); ++i) out += (i ? "," : "") + to_json_text(v.items()[i]);
+      return out + "]";
+    }
+    case JsonValue::Type::Object: {
+      std::string out = "{";
+      for (size_t i = 0; i < v.members().size(); ++i) {
+        out += (i ? "," : "") + json_quote(v.members()[i].first) + ":" + to_json_text(v.members()[i].second);
+      }
+      return out + "}";
+    }
+  }
+  return "null";
 }
 
 }  // namespace albert

@@ -48,6 +48,11 @@ class JsonValue {
   std::vector<std::pair<std::string, JsonValue>> object_;
 };
 
+// `s` as a JSON string literal (quotes and escapes added).
+std::string json_quote(const std::string& s);
+// Compact JSON text of `value` (numbers keep their integer form; others print with 17 significant digits).
+std::string to_json_text(const JsonValue& value);
+
 // Parses a whole document. `source` names the file in error messages (code ERR_ALBERT_INVALID_JSON).
 JsonValue parse_json(std::string_view text, const std::string& source);
 

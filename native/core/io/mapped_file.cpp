@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 #define WIN32_LEAN_AND_MEAN
 #include <windows.h>
 #else
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -122,6 +124,29 @@ std::string join_path(const std::string& dir, const std::string& name) {
   char last = dir.back();
   if (last == '/' || last == '\\') return dir + name;
   return dir + "/" + name;
+}
+
+std::vector<std::string> list_directory(const std::string& folder) {
+  std::vector<std::string> names;
+#ifdef _WIN32
+  WIN32_FIND_DATAA entry;
+  HANDLE handle = FindFirstFileA(join_path(folder, "*").c_str(), &entry);
+  if (handle == INVALID_HANDLE_VALUE) fail(code::kFileRead, "cannot list " + folder);
+  do {
+    names.push_back(entry.cFileName);
+  } while (FindNextFileA(handle, &entry));
+  FindClose(handle);
+#else
+  struct DirCloser {
+    void operator()(DIR* d) const { closedir(d); }
+  };
+  std::unique_ptr<DIR, DirCloser> dir(opendir(folder.c_str()));
+  if (!dir) fail_open(folder, errno);
+  while (const dirent* entry = readdir(dir.get())) names.push_back(entry->d_name);
+#endif
+  names.erase(std::remove_if(names.begin(), names.end(), [](const std::string& n) { return n == "." || n == ".."; }), names.end());
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 }  // namespace albert

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace albert {
 
@@ -35,5 +36,7 @@ bool directory_exists(const std::string& path);
 // Whole file as bytes, refusing files over `max_bytes` (a config file of gigabytes is not a config file).
 std::string read_text_file(const std::string& path, size_t max_bytes = size_t(256) << 20);
 std::string join_path(const std::string& dir, const std::string& name);
+// The entries of `folder` (files and folders, without "." and ".."), sorted by name.
+std::vector<std::string> list_directory(const std::string& folder);
 
 }  // namespace albert

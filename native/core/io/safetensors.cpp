@@ -1,6 +1,7 @@
 #include "io/safetensors.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "error.h"
@@ -204,6 +205,82 @@ std::vector<std::string> TensorStore::names() const {
   out.reserve(index_.size());
   for (const auto& entry : index_) out.push_back(entry.first);
   return out;
+}
+
+const std::string* TensorStore::intern_file(const std::string& file) {
+  for (const std::string& known : file_names_) {
+    if (known == file) return &known;
+  }
+  file_names_.push_back(file);
+  return &file_names_.back();
+}
+
+void TensorStore::add_view(const std::string& name, std::string display_name, DType dtype, std::vector<int64_t> shape,
+                           const uint8_t* data, size_t nbytes, const std::string& file) {
+  Owned& t = owned_.emplace_back();
+  t.ref.name = std::move(display_name);
+  t.ref.dtype = dtype;
+  t.ref.shape = std::move(shape);
+  t.ref.data = data;
+  t.ref.nbytes = nbytes;
+  t.ref.file = intern_file(file);
+  index_[name] = &t.ref;
+}
+
+void TensorStore::add_owned(const std::string& name, std::string display_name, DType dtype, std::vector<int64_t> shape,
+                            std::vector<uint8_t> bytes, const std::string& file) {
+  add_view(name, std::move(display_name), dtype, std::move(shape), nullptr, bytes.size(), file);
+  Owned& t = owned_.back();
+  t.bytes = std::move(bytes);
+  t.ref.data = t.bytes.data();
+}
+
+namespace {
+
+// Closes the FILE on every path out of write_safetensors.
+struct FileCloser {
+  void operator()(std::FILE* f) const { std::fclose(f); }
+};
+
+}  // namespace
+
+void write_safetensors(const TensorStore& store, const std::string& path) {
+  const std::vector<std::string> names = store.names();
+  std::string header = "{\"__metadata__\":{\"format\":\"pt\"}";
+  uint64_t offset = 0;
+  for (const std::string& name : names) {
+    const TensorRef* t = store.find(name);
+    std::string shape;
+    for (size_t i = 0; i < t->shape.size(); ++i) shape += (i ? "," : "") + std::to_string(t->shape[i]);
+    header += "," + json_quote(name) + ":{\"dtype\":\"" + dtype_name(t->dtype) + "\",\"shape\":[" + shape +
+              "],\"data_offsets\":[" + std::to_string(offset) + "," + std::to_string(offset + t->nbytes) + "]}";
+    offset += t->nbytes;
+  }
+  header += "}";
+  header.append((8 - header.size() % 8) % 8, ' ');  // the data section starts 8-byte aligned
+
+  const std::string partial = path + ".partial";
+  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(partial.c_str(), "wb"));
+  if (!file) fail(code::kFileRead, "cannot create " + partial);
+  auto write = [&](const void* data, size_t n) {
+    if (n > 0 && std::fwrite(data, 1, n, file.get()) != n) {
+      file.reset();
+      std::remove(partial.c_str());
+      fail(code::kFileRead, "cannot write " + partial + " (disk full?)");
+    }
+  };
+  uint8_t length[8];
+  for (int i = 0; i < 8; ++i) length[i] = uint8_t(uint64_t(header.size()) >> (8 * i));
+  write(length, 8);
+  write(header.data(), header.size());
+  for (const std::string& name : names) {
+    const TensorRef* t = store.find(name);
+    write(t->data, t->nbytes);
+  }
+  if (std::fclose(file.release()) != 0 || std::rename(partial.c_str(), path.c_str()) != 0) {
+    std::remove(partial.c_str());
+    fail(code::kFileRead, "cannot write " + path);
+  }
 }
 
 }  // namespace albert

@@ -106,6 +106,17 @@ AlbertConfig parse_albert_config(const JsonValue& json, const std::string& sourc
   r.number("classifier_dropout_prob", c.classifier_dropout_prob, 0.0, 1.0, false);
   r.string("hidden_act", c.hidden_act);
   r.string("position_embedding_type", c.position_embedding_type);
+  r.string("embedding_layout", c.embedding_layout);
+  r.string("ln_type", c.ln_type);
+  if (c.embedding_layout != "add_then_project" && c.embedding_layout != "project_then_add") {
+    fail(code::kInvalidConfig, source + ": field 'embedding_layout' must be \"add_then_project\" or \"project_then_add\" (got \"" +
+                                   c.embedding_layout.substr(0, 64) + "\")");
+  }
+  if (c.ln_type != "postln" && c.ln_type != "preln") {
+    fail(code::kInvalidConfig, source + ": field 'ln_type' must be \"postln\" or \"preln\" (got \"" + c.ln_type.substr(0, 64) + "\")");
+  }
+  c.project_then_add = c.embedding_layout == "project_then_add";
+  c.pre_layer_norm = c.ln_type == "preln";
 
   c.activation = parse_activation(c.hidden_act, source);
   if (c.position_embedding_type != "absolute") {

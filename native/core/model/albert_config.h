@@ -29,11 +29,25 @@ struct AlbertConfig {
   double attention_probs_dropout_prob = 0.0;
   double classifier_dropout_prob = 0.1;
   std::string position_embedding_type = "absolute";
+  // Extensions for ALBERT variants transformers has no class for (albert_zh by brightmart), written into
+  // config.json by this engine when it converts them:
+  // "embedding_layout": "add_then_project" (transformers) adds word, position and token-type embeddings at
+  // width E, normalizes, then projects to H; "project_then_add" projects the word embedding to H (no bias)
+  // first, then adds H-wide position and token-type embeddings and normalizes at H. Its MLM head decodes
+  // through the transposed projection.
+  std::string embedding_layout = "add_then_project";
+  bool project_then_add = false;
+  // "ln_type": "postln" (transformers: LayerNorm after each residual add) or "preln" (LayerNorm before
+  // attention and before the FFN, none after the last layer).
+  std::string ln_type = "postln";
+  bool pre_layer_norm = false;
   int pad_token_id = 0;
   int bos_token_id = 2;
   int eos_token_id = 3;
 
   int head_dim() const { return hidden_size / num_attention_heads; }
+  // Width of the position / token-type tables and the embedding LayerNorm.
+  int embedding_table_width() const { return project_then_add ? hidden_size : embedding_size; }
   // Which layer group runs at step `layer` (0-based), exactly as transformers' AlbertTransformer computes it:
   // int(layer / (num_hidden_layers / num_hidden_groups)) with Python float division.
   int group_for_layer(int layer) const;

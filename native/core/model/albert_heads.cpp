@@ -81,7 +81,7 @@ Task resolve_task(const std::string& requested, const JsonValue& config_json, co
 }
 
 size_t AlbertHeads::bytes() const {
-  return mlm_dense.weight.bytes() + mlm_decoder.weight.bytes() + classifier.weight.bytes() +
+  return mlm_dense.weight.bytes() + mlm_projection.bytes() + mlm_decoder.weight.bytes() + classifier.weight.bytes() +
          4 * (mlm_dense.bias.size() + mlm_decoder.bias.size() + classifier.bias.size());
 }
 
@@ -98,8 +98,18 @@ AlbertHeads load_albert_heads(const TensorStore& store, const AlbertConfig& c, c
                                    "(albert.pooler.weight)");
   }
   if (heads.has_mlm()) {
-    heads.mlm_dense = read_dense(store, kernels, format, "predictions.dense", e, h);
-    heads.mlm_norm = read_layer_norm(store, "predictions.LayerNorm", e);
+    const int64_t mid = c.project_then_add ? h : e;
+    heads.mlm_dense = read_dense(store, kernels, format, "predictions.dense", mid, h);
+    heads.mlm_norm = read_layer_norm(store, "predictions.LayerNorm", mid);
+    if (c.project_then_add) {
+      // The embedding projection is [H][E] (E -> H); decoding runs it backwards, H -> E.
+      AlignedBuffer<float> projection = read_float_tensor(store, detect_base_prefix(store) + "embeddings.projection.weight", {h, e});
+      AlignedBuffer<float> transposed(projection.size());
+      for (int64_t r = 0; r < h; ++r) {
+        for (int64_t col = 0; col < e; ++col) transposed[size_t(col * h + r)] = projection[size_t(r * e + col)];
+      }
+      heads.mlm_projection = PackedWeight(kernels, transposed.data(), int(e), int(h), format);
+    }
     const std::string decoder = tie_word_embeddings(config_json)
                                     ? detect_base_prefix(store) + "embeddings.word_embeddings.weight"
                                     : "predictions.decoder.weight";

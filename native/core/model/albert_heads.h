@@ -39,8 +39,9 @@ struct AlbertHeads {
   Task task = Task::Base;
   int num_labels = 0;  // outputs of `classifier` (SOP: 2, QA: 2 for start/end, multiple choice: 1)
   // MLM head (PreTraining, MaskedLM).
-  DenseLayer mlm_dense;  // H -> E, then the config's activation
+  DenseLayer mlm_dense;  // H -> E (brightmart: H -> H), then the config's activation
   LayerNormWeights mlm_norm;
+  PackedWeight mlm_projection;  // brightmart only: H -> E, the transposed embedding projection (no bias)
   DenseLayer mlm_decoder;  // E -> vocab
   // sop_classifier.classifier, classifier or qa_outputs.
   DenseLayer classifier;

@@ -26,7 +26,8 @@ struct ChunkWorkspace {
   AlignedBuffer<float> pooler_input;       // [rows][H]
   AlignedBuffer<float> pooled;             // [rows][H]: the pooler output, for the pooled heads
   AlignedBuffer<float> head_input;         // MLM: gathered final states [block][H]
-  AlignedBuffer<float> head_mid;           // MLM: dense + activation + LayerNorm [block][E]
+  AlignedBuffer<float> head_mid;           // MLM: dense + activation + LayerNorm [block][E] (brightmart: [block][H])
+  AlignedBuffer<float> head_projected;     // MLM, brightmart: head_mid projected back to [block][E]
   AlignedBuffer<float> head_out;           // token heads [tokens][labels]; MLM logits [block][vocab]
 };
 
@@ -44,20 +45,25 @@ std::string element_name(const char* input, int seq_len, size_t flat) {
 
 }  // namespace
 
-std::shared_ptr<AlbertModel> AlbertModel::load_folder(const std::string& folder, const LoadOptions& options) {
-  if (!directory_exists(folder)) fail(code::kFileNotFound, "model folder not found: " + folder);
-  const std::string config_path = join_path(folder, "config.json");
-  JsonValue json = parse_json(read_text_file(config_path, size_t(16) << 20), config_path);
-  AlbertConfig config = parse_albert_config(json, config_path);
+std::shared_ptr<AlbertModel> AlbertModel::load_folder(const std::string& path, const LoadOptions& options) {
+  OpenedCheckpoint opened = open_checkpoint(path);
+  AlbertConfig config = parse_albert_config(opened.config_json, opened.config_source);
   const KernelSet& kernels = kernel_set(parse_isa(options.kernel));
   const WeightFormat format = parse_weight_format(options.dtype);
-  std::unique_ptr<TensorStore> store = TensorStore::open_folder(folder);
-  const Task task = resolve_task(options.task, json, config_path);
-  AlbertWeights weights = load_albert_weights(*store, config, kernels, format);
-  AlbertHeads heads = load_albert_heads(*store, config, json, config_path, kernels, format, task, weights.has_pooler);
+  const Task task = resolve_task(options.task, opened.config_json, opened.config_source);
+  AlbertWeights weights = load_albert_weights(*opened.store, config, kernels, format);
+  AlbertHeads heads = load_albert_heads(*opened.store, config, opened.config_json, opened.config_source, kernels, format,
+                                        task, weights.has_pooler);
   int threads = options.threads > 0 ? options.threads : ThreadPool::global().max_threads();
-  return std::make_shared<AlbertModel>(std::move(config), std::move(json), std::move(weights), std::move(heads),
-                                       kernels, threads);
+  auto model = std::make_shared<AlbertModel>(std::move(config), std::move(opened.config_json), std::move(weights),
+                                             std::move(heads), kernels, threads);
+  model->source_ = std::move(opened.source);
+  return model;
+}
+
+void AlbertModel::save_weights(const std::string& safetensors_path) const {
+  OpenedCheckpoint opened = open_checkpoint(source_.path);
+  write_safetensors(*opened.store, safetensors_path);
 }
 
 AlbertModel::AlbertModel(AlbertConfig config, JsonValue config_json, AlbertWeights weights, AlbertHeads heads,
@@ -206,6 +212,16 @@ void AlbertModel::write_states(Executor& exec, const TokenBatch& batch, const Ch
   });
 }
 
+void AlbertModel::normalize_rows(Executor& exec, int rows, const float* src, float* dst, const LayerNormWeights& norm) const {
+  const int h = config_.hidden_size;
+  const float eps = float(config_.layer_norm_eps);
+  exec.parallel_for(rows, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      kernels_.layer_norm(src + size_t(i) * h, dst + size_t(i) * h, h, norm.gamma.data(), norm.beta.data(), eps);
+    }
+  });
+}
+
 void AlbertModel::run_layer(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
                             const AlbertLayerWeights& lw) const {
   const int n = chunk.tokens();
@@ -216,7 +232,11 @@ void AlbertModel::run_layer(Executor& exec, const TokenBatch& batch, const Chunk
   const float eps = float(config_.layer_norm_eps);
   const KernelSet& k = kernels_;
   float* qkv = ws.work.data();
-  gemm(exec, k, n, ws.hidden.data(), h, lw.qkv, qkv, 3 * h, {lw.qkv_bias.data(), nullptr, 0, Activation::Identity});
+  // Pre-LN (brightmart's preln): attention reads LayerNorm(x), kept in ws.attention until Q, K, V exist.
+  const bool pre_ln = config_.pre_layer_norm;
+  if (pre_ln) normalize_rows(exec, n, ws.hidden.data(), ws.attention.data(), lw.attention_norm);
+  gemm(exec, k, n, pre_ln ? ws.attention.data() : ws.hidden.data(), h, lw.qkv, qkv, 3 * h,
+       {lw.qkv_bias.data(), nullptr, 0, Activation::Identity});
 
   // Attention per (sequence, head); query rows are split when there are fewer pairs than threads need.
   const int rows = chunk.row_end - chunk.row_begin;
@@ -254,14 +274,88 @@ void AlbertModel::run_layer(Executor& exec, const TokenBatch& batch, const Chunk
       k.attention(args);
     }
   });
+  float* intermediate = ws.work.data();  // Q, K and V are no longer needed
+  if (pre_ln) {
+    // a = x + Attn(LN_att(x)); y = a + FFN(LN_out(a)); no LayerNorm after the residual adds.
+    gemm(exec, k, n, ws.context.data(), h, lw.attention_output, ws.attention.data(), h,
+         {lw.attention_output_bias.data(), ws.hidden.data(), h, Activation::Identity});
+    normalize_rows(exec, n, ws.attention.data(), ws.context.data(), lw.output_norm);
+    gemm(exec, k, n, ws.context.data(), h, lw.ffn, intermediate, inter, {lw.ffn_bias.data(), nullptr, 0, config_.activation});
+    gemm(exec, k, n, intermediate, inter, lw.ffn_output, ws.hidden.data(), h,
+         {lw.ffn_output_bias.data(), ws.attention.data(), h, Activation::Identity});
+    return;
+  }
   gemm(exec, k, n, ws.context.data(), h, lw.attention_output, ws.attention.data(), h,
        {lw.attention_output_bias.data(), ws.hidden.data(), h, Activation::Identity, lw.attention_norm.gamma.data(),
         lw.attention_norm.beta.data(), eps});
-  float* intermediate = ws.work.data();  // Q, K and V are no longer needed
   gemm(exec, k, n, ws.attention.data(), h, lw.ffn, intermediate, inter, {lw.ffn_bias.data(), nullptr, 0, config_.activation});
   gemm(exec, k, n, intermediate, inter, lw.ffn_output, ws.hidden.data(), h,
        {lw.ffn_output_bias.data(), ws.attention.data(), h, Activation::Identity, lw.output_norm.gamma.data(),
         lw.output_norm.beta.data(), eps});
+}
+
+void AlbertModel::embed(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws) const {
+  const int n = chunk.tokens();
+  const int e = config_.embedding_size;
+  const int h = config_.hidden_size;
+  const int width = config_.embedding_table_width();
+  const float eps = float(config_.layer_norm_eps);
+  const KernelSet& k = kernels_;
+  // dst = word embedding row of `id` (+ token type + position when those tables are E wide), as float32.
+  auto word_row = [&](size_t token, float* dst, bool add_tables) {
+    const size_t word_offset = size_t(batch.ids[token]) * e;
+    const float* type_row = weights_.token_type_embeddings.data() + size_t(batch.types[token]) * width;
+    const float* pos_row = weights_.position_embeddings.data() + size_t(batch.positions[token]) * width;
+    switch (weights_.format) {
+      case WeightFormat::F32: {
+        const float* word = weights_.word_embeddings.data() + word_offset;
+        if (add_tables) {
+          for (int j = 0; j < e; ++j) dst[j] = (word[j] + type_row[j]) + pos_row[j];  // transformers' order
+        } else {
+          std::memcpy(dst, word, sizeof(float) * size_t(e));
+        }
+        break;
+      }
+      case WeightFormat::F16:
+      case WeightFormat::BF16: {
+        const uint16_t* word = weights_.word_embeddings16.data() + word_offset;
+        const bool half = weights_.format == WeightFormat::F16;
+        for (int j = 0; j < e; ++j) {
+          const float w = half ? half_to_float(word[j]) : bfloat16_to_float(word[j]);
+          dst[j] = add_tables ? (w + type_row[j]) + pos_row[j] : w;
+        }
+        break;
+      }
+    }
+  };
+  if (!config_.project_then_add) {
+    // transformers: word + token type + position at width E, LayerNorm, then the E -> H projection.
+    exec.parallel_for(n, [&](int64_t begin, int64_t end, int) {
+      for (int64_t i = begin; i < end; ++i) {
+        float* dst = ws.embeddings.data() + size_t(i) * e;
+        word_row(size_t(chunk.token_begin + i), dst, true);
+        k.layer_norm(dst, dst, e, weights_.embedding_norm.gamma.data(), weights_.embedding_norm.beta.data(), eps);
+      }
+    });
+    gemm(exec, k, n, ws.embeddings.data(), e, weights_.embedding_projection, ws.hidden.data(), h,
+         {weights_.embedding_projection_bias.data(), nullptr, 0, Activation::Identity});
+    return;
+  }
+  // brightmart: project the word embedding to H first, then add the H-wide tables and normalize at H.
+  exec.parallel_for(n, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) word_row(size_t(chunk.token_begin + i), ws.embeddings.data() + size_t(i) * e, false);
+  });
+  gemm(exec, k, n, ws.embeddings.data(), e, weights_.embedding_projection, ws.hidden.data(), h, {});
+  exec.parallel_for(n, [&](int64_t begin, int64_t end, int) {
+    for (int64_t i = begin; i < end; ++i) {
+      const size_t token = size_t(chunk.token_begin + i);
+      const float* type_row = weights_.token_type_embeddings.data() + size_t(batch.types[token]) * h;
+      const float* pos_row = weights_.position_embeddings.data() + size_t(batch.positions[token]) * h;
+      float* row = ws.hidden.data() + size_t(i) * h;
+      for (int j = 0; j < h; ++j) row[j] = (row[j] + type_row[j]) + pos_row[j];
+      k.layer_norm(row, row, h, weights_.embedding_norm.gamma.data(), weights_.embedding_norm.beta.data(), eps);
+    }
+  });
 }
 
 void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
@@ -269,8 +363,6 @@ void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk
   const int n = chunk.tokens();
   const int e = config_.embedding_size;
   const int h = config_.hidden_size;
-  const float eps = float(config_.layer_norm_eps);
-  const KernelSet& k = kernels_;
 
   ws.embeddings.ensure(size_t(n) * e);
   ws.hidden.ensure(size_t(n) * h);
@@ -280,38 +372,7 @@ void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk
   ws.scratch_per_thread = (attention_scratch_floats(chunk.max_length, config_.head_dim()) + 15) / 16 * 16;
   ws.attention_scratch.ensure(size_t(ws.scratch_per_thread) * size_t(exec.size()));
 
-  if (n > 0) {
-    // Embeddings: word + token type + position (transformers' order), then LayerNorm, at width E.
-    exec.parallel_for(n, [&](int64_t begin, int64_t end, int) {
-      for (int64_t i = begin; i < end; ++i) {
-        size_t token = size_t(chunk.token_begin + i);
-        const size_t word_offset = size_t(batch.ids[token]) * e;
-        const float* type_row = weights_.token_type_embeddings.data() + size_t(batch.types[token]) * e;
-        const float* pos_row = weights_.position_embeddings.data() + size_t(batch.positions[token]) * e;
-        float* dst = ws.embeddings.data() + size_t(i) * e;
-        switch (weights_.format) {
-          case WeightFormat::F32: {
-            const float* word = weights_.word_embeddings.data() + word_offset;
-            for (int j = 0; j < e; ++j) dst[j] = (word[j] + type_row[j]) + pos_row[j];
-            break;
-          }
-          case WeightFormat::F16: {
-            const uint16_t* word = weights_.word_embeddings16.data() + word_offset;
-            for (int j = 0; j < e; ++j) dst[j] = (half_to_float(word[j]) + type_row[j]) + pos_row[j];
-            break;
-          }
-          case WeightFormat::BF16: {
-            const uint16_t* word = weights_.word_embeddings16.data() + word_offset;
-            for (int j = 0; j < e; ++j) dst[j] = (bfloat16_to_float(word[j]) + type_row[j]) + pos_row[j];
-            break;
-          }
-        }
-        k.layer_norm(dst, dst, e, weights_.embedding_norm.gamma.data(), weights_.embedding_norm.beta.data(), eps);
-      }
-    });
-    gemm(exec, k, n, ws.embeddings.data(), e, weights_.embedding_projection, ws.hidden.data(), h,
-         {weights_.embedding_projection_bias.data(), nullptr, 0, Activation::Identity});
-  }
+  if (n > 0) embed(exec, batch, chunk, ws);
   if (!out.hidden_states.empty()) write_states(exec, batch, chunk, ws.hidden.data(), out.hidden_states[0]);
   for (int layer = 0; layer < config_.num_hidden_layers; ++layer) {
     if (n > 0) {
@@ -388,6 +449,7 @@ void AlbertModel::run_mlm_head(Executor& exec, const TokenBatch& batch, const Ch
                                const ForwardOutputs& out) const {
   const int h = config_.hidden_size;
   const int e = config_.embedding_size;
+  const int mid = heads_.mlm_dense.weight.n();  // E (transformers) or H (brightmart)
   const int vocab = config_.vocab_size;
   const KernelSet& k = kernels_;
   const auto& targets = batch.prediction_targets;
@@ -399,26 +461,32 @@ void AlbertModel::run_mlm_head(Executor& exec, const TokenBatch& batch, const Ch
   for (; begin < end; begin += kBlock) {
     const int count = int(std::min(kBlock, end - begin));
     ws.head_input.ensure(size_t(count) * h);
-    ws.head_mid.ensure(size_t(count) * e);
+    ws.head_mid.ensure(size_t(count) * mid);
     for (int i = 0; i < count; ++i) {
       const size_t token = size_t(targets[begin + size_t(i)].first - chunk.token_begin);
       std::memcpy(ws.head_input.data() + size_t(i) * h, ws.hidden.data() + token * h, sizeof(float) * size_t(h));
     }
     // dense -> activation -> LayerNorm, as transformers' AlbertMLMHead.
-    gemm(exec, k, count, ws.head_input.data(), h, heads_.mlm_dense.weight, ws.head_mid.data(), e,
+    gemm(exec, k, count, ws.head_input.data(), h, heads_.mlm_dense.weight, ws.head_mid.data(), mid,
          {heads_.mlm_dense.bias.data(), nullptr, 0, config_.activation, heads_.mlm_norm.gamma.data(),
           heads_.mlm_norm.beta.data(), float(config_.layer_norm_eps)});
+    const float* decoder_input = ws.head_mid.data();
+    if (config_.project_then_add) {  // brightmart: back from H to E through the transposed embedding projection
+      ws.head_projected.ensure(size_t(count) * e);
+      gemm(exec, k, count, ws.head_mid.data(), mid, heads_.mlm_projection, ws.head_projected.data(), e, {});
+      decoder_input = ws.head_projected.data();
+    }
     bool consecutive = true;
     const int32_t first_row = targets[begin].second;
     for (int i = 1; i < count && consecutive; ++i) consecutive = targets[begin + size_t(i)].second == first_row + i;
     const GemmEpilogue decoder_epilogue{heads_.mlm_decoder.bias.data(), nullptr, 0, Activation::Identity};
     if (consecutive) {  // the usual case: write straight into the caller's rows
-      gemm(exec, k, count, ws.head_mid.data(), e, heads_.mlm_decoder.weight,
-           out.prediction_logits + size_t(first_row) * vocab, vocab, decoder_epilogue);
+      gemm(exec, k, count, decoder_input, e, heads_.mlm_decoder.weight, out.prediction_logits + size_t(first_row) * vocab,
+           vocab, decoder_epilogue);
       continue;
     }
     ws.head_out.ensure(size_t(count) * vocab);
-    gemm(exec, k, count, ws.head_mid.data(), e, heads_.mlm_decoder.weight, ws.head_out.data(), vocab, decoder_epilogue);
+    gemm(exec, k, count, decoder_input, e, heads_.mlm_decoder.weight, ws.head_out.data(), vocab, decoder_epilogue);
     for (int i = 0; i < count; ++i) {
       std::memcpy(out.prediction_logits + size_t(targets[begin + size_t(i)].second) * vocab,
                   ws.head_out.data() + size_t(i) * vocab, sizeof(float) * size_t(vocab));

@@ -13,6 +13,7 @@
 #include "model/albert_config.h"
 #include "model/albert_heads.h"
 #include "model/albert_weights.h"
+#include "model/model_source.h"
 
 namespace albert {
 
@@ -77,8 +78,9 @@ class Executor;
 
 class AlbertModel {
  public:
-  // Loads config.json and the safetensors weights of a Hugging Face model folder.
-  static std::shared_ptr<AlbertModel> load_folder(const std::string& folder, const LoadOptions& options);
+  // Loads a Hugging Face model folder (config.json + safetensors) or a TensorFlow checkpoint (folder,
+  // prefix or .index file; Google's and brightmart's layouts).
+  static std::shared_ptr<AlbertModel> load_folder(const std::string& path, const LoadOptions& options);
   AlbertModel(AlbertConfig config, JsonValue config_json, AlbertWeights weights, AlbertHeads heads,
               const KernelSet& kernels, int threads);
   ~AlbertModel();
@@ -91,6 +93,9 @@ class AlbertModel {
   size_t weight_bytes() const { return weights_.bytes() + heads_.bytes(); }
   const AlbertHeads& heads() const { return heads_; }
   WeightFormat weight_format() const { return weights_.format; }
+  const ModelSource& source() const { return source_; }
+  // Writes the checkpoint's tensors under Hugging Face names (re-read from the source) as one safetensors file.
+  void save_weights(const std::string& safetensors_path) const;
 
   // Checks every input (ids, types and positions in range, mask values 0/1, sequence length) and throws a
   // coded Error naming the first bad element. Called by forward; exposed so callers can fail fast.
@@ -102,6 +107,10 @@ class AlbertModel {
   void forward(const ForwardInputs& inputs, const ForwardOutputs& outputs) const;
 
  private:
+  // The embedding output of one chunk into ws.hidden ([tokens][H]).
+  void embed(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws) const;
+  // dst = LayerNorm(src) row by row over H features (pre-LN layers).
+  void normalize_rows(Executor& exec, int rows, const float* src, float* dst, const LayerNormWeights& norm) const;
   // Runs every layer over one chunk of whole sequences and writes its outputs.
   void run_chunk(Executor& exec, const TokenBatch& batch, const Chunk& chunk, ChunkWorkspace& ws,
                  const ForwardOutputs& out) const;
@@ -123,6 +132,7 @@ class AlbertModel {
   AlbertHeads heads_;
   const KernelSet& kernels_;
   int threads_;
+  ModelSource source_;
   mutable std::mutex workspace_mutex_;
   mutable std::vector<std::unique_ptr<Workspace>> free_workspaces_;
 };

@@ -92,7 +92,7 @@ size_t AlbertWeights::bytes() const {
 AlignedBuffer<float> read_float_tensor(const TensorStore& store, const std::string& name,
                                        const std::vector<int64_t>& shape) {
   const TensorRef* ref = find_with_legacy_names(store, name);
-  if (!ref) fail(code::kMissingTensor, store.description() + ": required tensor '" + name + "' is missing");
+  if (!ref) fail(code::kMissingTensor, store.description() + ": required tensor '" + store.missing_name(name) + "' is missing");
   if (ref->shape != shape) {
     fail(code::kTensorShape, *ref->file + ": tensor '" + ref->name + "' has shape " + ref->shape_string() +
                                  ", expected " + shape_string(shape) + " from config.json");
@@ -139,11 +139,16 @@ AlbertWeights load_albert_weights(const TensorStore& store, const AlbertConfig& 
     }
     w.word_embeddings.resize(0);
   }
-  w.position_embeddings = r.tensor("embeddings.position_embeddings.weight", {c.max_position_embeddings, e});
-  w.token_type_embeddings = r.tensor("embeddings.token_type_embeddings.weight", {c.type_vocab_size, e});
-  w.embedding_norm = r.layer_norm("embeddings.LayerNorm", e);
-  w.embedding_projection = r.dense(kernels, "encoder.embedding_hidden_mapping_in", h, e);
-  w.embedding_projection_bias = r.tensor("encoder.embedding_hidden_mapping_in.bias", {h});
+  const int64_t table_width = c.embedding_table_width();
+  w.position_embeddings = r.tensor("embeddings.position_embeddings.weight", {c.max_position_embeddings, table_width});
+  w.token_type_embeddings = r.tensor("embeddings.token_type_embeddings.weight", {c.type_vocab_size, table_width});
+  w.embedding_norm = r.layer_norm("embeddings.LayerNorm", table_width);
+  if (c.project_then_add) {
+    w.embedding_projection = r.dense(kernels, "embeddings.projection", h, e);  // no bias
+  } else {
+    w.embedding_projection = r.dense(kernels, "encoder.embedding_hidden_mapping_in", h, e);
+    w.embedding_projection_bias = r.tensor("encoder.embedding_hidden_mapping_in.bias", {h});
+  }
 
   std::set<int> used_groups;
   for (int layer = 0; layer < c.num_hidden_layers; ++layer) used_groups.insert(c.group_for_layer(layer));

@@ -34,11 +34,11 @@ struct AlbertWeights {
   WeightFormat format = WeightFormat::F32;     // of the dense layers and the word embeddings
   AlignedBuffer<float> word_embeddings;        // [vocab][E] when format is F32
   AlignedBuffer<uint16_t> word_embeddings16;   // [vocab][E] in a 16-bit format otherwise
-  AlignedBuffer<float> position_embeddings;    // [max_positions][E]
-  AlignedBuffer<float> token_type_embeddings;  // [type_vocab][E]
+  AlignedBuffer<float> position_embeddings;    // [max_positions][embedding_table_width()]
+  AlignedBuffer<float> token_type_embeddings;  // [type_vocab][embedding_table_width()]
   LayerNormWeights embedding_norm;
   PackedWeight embedding_projection;  // E -> H
-  AlignedBuffer<float> embedding_projection_bias;
+  AlignedBuffer<float> embedding_projection_bias;  // empty for project_then_add (no bias)
   // groups[g][i]: inner layer i of group g; groups no layer step uses stay empty.
   std::vector<std::vector<AlbertLayerWeights>> groups;
   bool has_pooler = false;

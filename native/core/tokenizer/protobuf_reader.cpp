@@ -7,7 +7,7 @@
 namespace albert::tok {
 
 void ProtoReader::fail(const std::string& what) const {
-  albert::fail(code::kInvalidTokenizer, where_ + ": " + what + " (at byte " + std::to_string(pos_) + ")");
+  albert::fail(error_code_, where_ + ": " + what + " (at byte " + std::to_string(pos_) + ")");
 }
 
 uint64_t ProtoReader::read_varint() {

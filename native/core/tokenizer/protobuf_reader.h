@@ -1,11 +1,14 @@
 // A minimal reader for the protobuf wire format (enough for SentencePiece's ModelProto). Every read is
-// bounds-checked; malformed input throws ERR_ALBERT_INVALID_TOKENIZER naming the file and field path.
+// bounds-checked; malformed input throws a coded error (ERR_ALBERT_INVALID_TOKENIZER unless told otherwise) naming the file
+// and field path. Also reads TensorFlow's checkpoint protos.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "error.h"
 
 namespace albert::tok {
 
@@ -20,8 +23,9 @@ class ProtoReader {
     std::string_view bytes;   // kLengthDelimited
   };
 
-  // `where` names the message in errors, e.g. "spiece.model: pieces[12]".
-  ProtoReader(std::string_view data, std::string where) : data_(data), where_(std::move(where)) {}
+  // `where` names the message in errors, e.g. "spiece.model: pieces[12]"; errors carry `error_code`.
+  ProtoReader(std::string_view data, std::string where, const char* error_code = code::kInvalidTokenizer)
+      : data_(data), where_(std::move(where)), error_code_(error_code) {}
 
   bool done() const { return pos_ >= data_.size(); }
   // Reads the next field; returns false at the end of the message.
@@ -42,6 +46,7 @@ class ProtoReader {
 
   std::string_view data_;
   std::string where_;
+  const char* error_code_;
   size_t pos_ = 0;
 };
 

@@ -73,7 +73,14 @@ std::shared_ptr<const Tokenizer> load_tokenizer_folder(const std::string& folder
   if (has_spiece) return load_spiece(spiece, config);
   if (has_vocab) return load_vocab(vocab, config);
   if (has_json) return JsonTokenizer::from_file(json, &config);
-  fail(code::kFileNotFound, folder + ": no tokenizer found (looked for spiece.model, vocab.txt and tokenizer.json)");
+  // TensorFlow releases: Google's 30k-clean.model, the Chinese models' vocab_chinese.txt. Their FullTokenizer
+  // lower-cases, as the defaults of transformers' AlbertTokenizer / BertTokenizer do.
+  const std::string google_spm = join_path(folder, "30k-clean.model");
+  if (file_exists(google_spm)) return load_spiece(google_spm, config);
+  const std::string chinese_vocab = join_path(folder, "vocab_chinese.txt");
+  if (file_exists(chinese_vocab)) return load_vocab(chinese_vocab, config);
+  fail(code::kFileNotFound, folder + ": no tokenizer found (looked for spiece.model, vocab.txt, tokenizer.json, and "
+                                     "the TensorFlow releases' 30k-clean.model and vocab_chinese.txt)");
 }
 
 std::shared_ptr<const Tokenizer> load_tokenizer_file(const std::string& path, bool raw_sentencepiece) {

@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { albertError, ErrorCodes, isAlbertNodeError } from './errors';
+import { describe } from './inputs';
 import {
   BLOCK_SIZE,
   TarFormatError,
@@ -81,12 +82,6 @@ function checkArguments(archivePath: unknown, options: unknown): void {
   if (maxBytes !== undefined && (typeof maxBytes !== 'number' || !(maxBytes >= 0))) {
     throw bad(`options.maxBytes must be a non-negative number (got ${describe(maxBytes)})`);
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === null || typeof value !== 'object') return String(value);
-  return Array.isArray(value) ? 'an array' : 'an object';
 }
 
 /** The archive's resolved path and what identifies its contents for the cache. */

@@ -2,6 +2,7 @@
  * @internal Loads the native addon and describes its raw interface. Users never see this module's types:
  * the public classes wrap them.
  */
+import type { ModelSource } from './model';
 import * as path from 'node:path';
 import { albertError, ErrorCodes } from './errors';
 
@@ -41,14 +42,7 @@ export interface NativeModelInfo {
   dtype: 'float32' | 'float16' | 'bfloat16';
   task: 'base' | 'pretraining' | 'masked-lm' | 'sequence-classification' | 'token-classification' | 'question-answering' | 'multiple-choice';
   numLabels: number;
-  source: {
-    format: 'safetensors' | 'tensorflow';
-    layout: 'huggingface' | 'google' | 'brightmart';
-    path: string;
-    checkpoint: string;
-    config: string;
-    skippedTensors: number;
-  };
+  source: Omit<ModelSource, 'archive'>;
 }
 
 export interface NativeModel {

@@ -10,7 +10,7 @@ it('dist/index.d.ts types the public API (valid use compiles, misuse is rejected
   const result = spawnSync(
     process.execPath,
     [tsc, '--noEmit', '--strict', '--target', 'ES2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-      '--lib', 'ES2022,ESNext.Disposable', '--types', 'node', '--skipLibCheck', join('test', 'types', 'api-usage.ts'), join('test', 'types', 'heads-usage.ts')],
+      '--lib', 'ES2022,ESNext.Disposable', '--types', 'node', '--skipLibCheck', join('test', 'types', 'api-usage.ts'), join('test', 'types', 'heads-usage.ts'), join('test', 'types', 'tf-usage.ts')],
     { cwd: repoRoot, encoding: 'utf8' },
   );
   assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);

@@ -4,10 +4,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { AlbertModel, ErrorCodes, isAlbertNodeError } from '../dist/index.js';
+import { AlbertModel, ErrorCodes } from '../dist/index.js';
 import { fixture } from './helpers/fixtures.mjs';
 import { copyFixtureFolder, modelFolder, readRawTensors, tempDir } from './helpers/temp-model.mjs';
 import { encodeSafetensors, fromBfloat16, fromHalf, toBfloat16, toHalf } from './helpers/write-safetensors.mjs';
+import { rejectsWith } from './helpers/errors.mjs';
 
 const tiny = fixture('models', 'albert-tiny');
 const tinyConfig = JSON.parse(readFileSync(join(tiny, 'config.json'), 'utf8'));
@@ -22,16 +23,6 @@ async function run(folder) {
   } finally {
     model.dispose();
   }
-}
-
-/** Rejects with an albert-node error of `code` whose message contains every string of `mentions`. */
-async function rejectsWith(promise, code, ...mentions) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(isAlbertNodeError(error), `expected a coded error, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    for (const m of mentions) assert.ok(error.message.includes(m), `message "${error.message}" should mention "${m}"`);
-    return true;
-  });
 }
 
 function convertTensors(convert, dtype) {

@@ -2,8 +2,9 @@
 // dispose, and bad inputs.
 import assert from 'node:assert/strict';
 import { describe, it, before, after } from 'node:test';
-import { AlbertModel, ErrorCodes, isAlbertNodeError, Tensor } from '../dist/index.js';
+import { AlbertModel, ErrorCodes, Tensor } from '../dist/index.js';
 import { fixture } from './helpers/fixtures.mjs';
+import { rejectsWith } from './helpers/errors.mjs';
 
 const ids = [
   [2, 40, 41, 42, 43, 3],
@@ -13,15 +14,6 @@ const mask = [
   [1, 1, 1, 1, 1, 1],
   [1, 1, 1, 1, 0, 0],
 ];
-
-async function rejectsWith(promise, code, ...mentions) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(isAlbertNodeError(error), `expected a coded error, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    for (const m of mentions) assert.ok(error.message.includes(m), `"${error.message}" should mention "${m}"`);
-    return true;
-  });
-}
 
 describe('forward inputs', () => {
   let model;

@@ -3,19 +3,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { AlbertModel, ErrorCodes, isAlbertNodeError, planBatches } from '../dist/index.js';
+import { AlbertModel, ErrorCodes, planBatches } from '../dist/index.js';
 import { maxAbsDiff } from './helpers/compare.mjs';
 import { fixture, TOLERANCE } from './helpers/fixtures.mjs';
 import { readSafetensors } from './helpers/safetensors.mjs';
-
-async function rejectsWith(promise, code, ...mentions) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(isAlbertNodeError(error), `expected a coded error, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    for (const m of mentions) assert.ok(error.message.includes(m), `"${error.message}" should mention "${m}"`);
-    return true;
-  });
-}
+import { rejectsWith } from './helpers/errors.mjs';
 
 /** The golden case as ragged rows: each row's unmasked tokens. */
 function raggedCase(goldens, name) {

@@ -9,10 +9,11 @@ import { basename, dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { isArchivePath, unpackArchive } from '../dist/archive.js';
-import { ErrorCodes, isAlbertNodeError } from '../dist/errors.js';
+import { ErrorCodes } from '../dist/errors.js';
 import { fixture } from './helpers/fixtures.mjs';
 import { tempFolder } from './helpers/temp.mjs';
 import { gnuLongName, paxEntry, tar, tarHeader, targz } from './helpers/write-tar.mjs';
+import { rejectsWith } from './helpers/errors.mjs';
 
 const FIXTURES = [
   { name: 'google-tiny', archive: fixture('tf', 'google-tiny', 'google-tiny.tar.gz') },
@@ -36,16 +37,6 @@ function sandbox(t) {
 
 const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
 const tempFolders = (cache) => (existsSync(cache) ? readdirSync(cache).filter((n) => n.startsWith('tmp-')) : []);
-
-/** Rejects with an albert-node error of `code` whose message contains every string of `mentions`. */
-async function rejectsWith(promise, code, ...mentions) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(isAlbertNodeError(error), `expected a coded error, got ${error}`);
-    assert.equal(error.code, code, error.message);
-    for (const m of mentions) assert.ok(error.message.includes(m), `message "${error.message}" should mention "${m}"`);
-    return true;
-  });
-}
 
 /** Nothing but an empty cache is left: no temp folder, no unpacked folder, nothing beside or above the cache. */
 function assertNothingWritten(box, escapes = []) {

@@ -1,0 +1,21 @@
+// Typings of TensorFlow checkpoint loading, model.source and savePretrained: valid use compiles, misuse is rejected.
+import { AlbertForPreTraining, AlbertModel, Tokenizer, type ModelSource } from '../../dist/index.js';
+
+async function main(archive: string): Promise<void> {
+  const model = await AlbertForPreTraining.fromPretrained(archive, { cacheDir: '/tmp/albert-cache', dtype: 'float16' });
+  const source: ModelSource = model.source;
+  const layout: 'huggingface' | 'google' | 'brightmart' = source.layout;
+  const fromArchive: string | undefined = source.archive;
+  const skipped: number = source.skippedTensors;
+  await model.savePretrained('./converted');
+  // @ts-expect-error: the folder is a string
+  await model.savePretrained(42);
+  // @ts-expect-error: source is read-only information
+  model.source = source;
+  // @ts-expect-error: cacheDir is a path string
+  await AlbertModel.fromPretrained(archive, { cacheDir: true });
+  const tokenizer = await Tokenizer.fromPretrained(archive, { cacheDir: '/tmp/albert-cache' });
+  void [layout, fromArchive, skipped, tokenizer];
+}
+
+void main;

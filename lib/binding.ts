@@ -3,6 +3,7 @@
  * the public classes wrap them.
  */
 import type { ModelSource } from './model';
+import { existsSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { albertError, ErrorCodes } from './errors';
 
@@ -146,6 +147,13 @@ export interface NativeBinding {
       numShards: number;
       entries: Array<{ name: string; dtype: string; shape: number[]; shard: number; offset: number; size: number }>;
     };
+    /** The tensors of a pytorch_model.bin (zip or legacy format), read without running its pickle. */
+    parseTorchBin(bytes: Uint8Array): {
+      format: 'zip' | 'legacy';
+      /** State dict values that are not tensors. */
+      skipped: number;
+      tensors: Array<{ name: string; dtype: string; shape: number[]; nbytes: number }>;
+    };
     /** out = LayerNorm?(activation(a * w^T + bias + residual)); a [m][k], w [n][k], out [m][n]. */
     gemm(options: {
       m: number;
@@ -180,35 +188,78 @@ let cached: NativeBinding | undefined;
 /** The package root (where binding.gyp, build/ and prebuilds/ live). */
 export const packageRoot = path.resolve(__dirname, '..');
 
+/** Electron packs apps into app.asar, from which native addons cannot load: they are unpacked beside it. */
+function outsideAsar(p: string): string {
+  return p.replace(/([\\/])app\.asar([\\/]|$)/, '$1app.asar.unpacked$2');
+}
+
+/** glibc or musl (prebuildify tags musl builds); undefined off Linux. */
+function libc(): 'glibc' | 'musl' | undefined {
+  if (process.platform !== 'linux') return undefined;
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
 /**
- * Loads the addon: the file named by ALBERT_NODE_BINARY when set, else a prebuilt binary or a local build
- * found by node-gyp-build. One error lists every attempt.
+ * The prebuilt N-API binaries for this platform and architecture (prebuildify --napi --tag-libc's layout:
+ * prebuilds/<platform>-<arch>/<name>[.glibc|.musl].node; ABI-specific builds carry an abiNN tag and are
+ * skipped), those tagged with this libc first and those of the other libc left out.
+ */
+function prebuiltCandidates(root: string): string[] {
+  const folder = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  let names: string[];
+  try {
+    names = readdirSync(folder).filter((n) => n.endsWith('.node') && !n.split('.').some((tag) => /^abi\d+$/.test(tag)));
+  } catch {
+    return [];
+  }
+  const own = libc();
+  const other = own === 'glibc' ? 'musl' : 'glibc';
+  const tags = (name: string) => name.split('.');
+  return names
+    .filter((n) => own === undefined || !tags(n).includes(other))
+    .sort((a, b) => Number(tags(b).includes(own ?? '')) - Number(tags(a).includes(own ?? '')))
+    .map((n) => path.join(folder, n));
+}
+
+/**
+ * Loads the addon: the file named by ALBERT_NODE_BINARY when set (and only that one), else the prebuilt binary
+ * for this platform (shipped in the npm package), then a local build (build/Release). One error lists every
+ * attempt. Inside an Electron app.asar, the binaries are read from app.asar.unpacked.
  */
 export function binding(): NativeBinding {
   if (cached) return cached;
   const attempts: string[] = [];
-  const override = process.env.ALBERT_NODE_BINARY;
-  if (override) {
-    try {
-      cached = require(path.resolve(override)) as NativeBinding;
-      return cached;
-    } catch (error) {
-      attempts.push(`ALBERT_NODE_BINARY=${override}: ${(error as Error).message}`);
-    }
-  } else {
+  const tryLoad = (what: string, file: string): NativeBinding | undefined => {
     try {
       // eslint-disable-next-line @typescript-eslint/no-var-requires
-      const load = require('node-gyp-build') as (dir: string) => unknown;
-      cached = load(packageRoot) as NativeBinding;
+      cached = require(file) as NativeBinding;
       return cached;
     } catch (error) {
-      attempts.push(`prebuilds/ and build/ under ${packageRoot}: ${(error as Error).message}`);
+      attempts.push(`${what} ${file}: ${(error as Error).message.split('\n')[0]}`);
+      return undefined;
     }
+  };
+  const override = process.env.ALBERT_NODE_BINARY;
+  // An explicit choice that fails is an error, not a silent fallback to another binary.
+  if (override) return tryLoad('ALBERT_NODE_BINARY:', path.resolve(override)) ?? notFound(attempts);
+  const root = outsideAsar(packageRoot);
+  const prebuilt = prebuiltCandidates(root);
+  if (prebuilt.length === 0) attempts.push(`prebuilt binary: none for ${process.platform}-${process.arch} in ${path.join(root, 'prebuilds')}`);
+  const builds = ['Release', 'Debug'].map((c) => path.join(root, 'build', c, 'albert_node.node')).filter((f) => existsSync(f));
+  if (builds.length === 0) attempts.push(`local build: none in ${path.join(root, 'build')}`);
+  for (const [what, file] of [...prebuilt.map((f) => ['prebuilt binary:', f]), ...builds.map((f) => ['local build:', f])]) {
+    const loaded = tryLoad(what, file);
+    if (loaded) return loaded;
   }
+  return notFound(attempts);
+}
+
+function notFound(attempts: string[]): never {
   throw albertError(
     ErrorCodes.BINDING_NOT_FOUND,
     `albert-node could not load its native addon.\n  Tried:\n    - ${attempts.join('\n    - ')}\n` +
-      '  Fix: run `npm rebuild albert-node` (needs a C++17 compiler and Python for node-gyp), ' +
+      '  Fix: run `npm rebuild albert-node` (needs a C++17 compiler, make and Python for node-gyp), ' +
       'or set ALBERT_NODE_BINARY to the path of a built albert_node.node.',
   );
 }

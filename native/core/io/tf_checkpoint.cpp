@@ -93,7 +93,7 @@ std::vector<int64_t> parse_shape(std::string_view bytes, const ProtoReader& pare
 TfTensorEntry parse_entry(const std::string& name, std::string_view bytes, const std::string& source) {
   TfTensorEntry e;
   e.name = name;
-  ProtoReader r(bytes, source + ": entry '" + name + "'", code::kInvalidCheckpoint);
+  ProtoReader r(bytes, source + ": entry '" + printable_key(name) + "'", code::kInvalidCheckpoint);
   ProtoReader::Field f;
   int64_t shard = 0, offset = 0, size = 0;
   while (r.next(f)) {
@@ -158,7 +158,7 @@ TfIndex parse_tf_index(const uint8_t* data, size_t size, const std::string& sour
   for (size_t i = 1; i < table.size(); ++i) {
     TfTensorEntry e = parse_entry(table[i].key, table[i].value, source);
     if (e.shard >= index.num_shards) {
-      fail(code::kInvalidCheckpoint, source + ": entry '" + e.name + "' names shard " + std::to_string(e.shard) +
+      fail(code::kInvalidCheckpoint, source + ": entry '" + printable_key(e.name) + "' names shard " + std::to_string(e.shard) +
                                          " of " + std::to_string(index.num_shards));
     }
     index.entries.push_back(std::move(e));
@@ -185,7 +185,7 @@ TfCheckpoint::TfCheckpoint(const std::string& prefix) : prefix_(prefix) {
     if (e.partitioned) continue;
     const size_t shard_size = shards_[size_t(e.shard)]->size();
     if (e.offset > shard_size || e.size > shard_size - e.offset) {
-      fail(code::kInvalidCheckpoint, index_path + ": tensor '" + e.name + "' spans bytes [" + std::to_string(e.offset) +
+      fail(code::kInvalidCheckpoint, index_path + ": tensor '" + printable_key(e.name) + "' spans bytes [" + std::to_string(e.offset) +
                                          ", " + std::to_string(e.offset + e.size) + ") but " +
                                          shards_[size_t(e.shard)]->path() + " has " + std::to_string(shard_size) +
                                          " bytes (truncated?)");
@@ -204,12 +204,12 @@ const std::string& TfCheckpoint::shard_path(const TfTensorEntry& entry) const { 
 
 const uint8_t* TfCheckpoint::data(const TfTensorEntry& e) const {
   if (e.partitioned) {
-    fail(code::kUnsupported, prefix_ + ".index: tensor '" + e.name + "' is a partitioned variable (saved in slices), "
+    fail(code::kUnsupported, prefix_ + ".index: tensor '" + printable_key(e.name) + "' is a partitioned variable (saved in slices), "
                                        "which this reader does not support");
   }
   const uint8_t* bytes = shards_[size_t(e.shard)]->data() + e.offset;
   if (crc32c_mask(crc32c(bytes, size_t(e.size))) != e.masked_crc32c) {
-    fail(code::kInvalidCheckpoint, shard_path(e) + ": the bytes of tensor '" + e.name + "' fail their CRC32C check "
+    fail(code::kInvalidCheckpoint, shard_path(e) + ": the bytes of tensor '" + printable_key(e.name) + "' fail their CRC32C check "
                                        "(the data file is corrupt or does not belong to this index)");
   }
   return bytes;

@@ -128,9 +128,20 @@ std::string read_block(const uint8_t* data, size_t size, const BlockHandle& h, c
   fail(code::kInvalidCheckpoint, source + ": " + what + " has unknown compression type " + std::to_string(type));
 }
 
-// Decodes one block's entries (prefix-compressed keys, restart array at the end).
+// How many bytes of keys and values a table may decode to. Prefix compression lets each entry repeat the
+// whole previous key for a few bytes, so keys that grow by a byte per entry would cost memory quadratic in
+// the file size. Real indexes decode to a few times their size.
+size_t decode_budget(size_t file_size) {
+  constexpr size_t kBase = size_t(16) << 20;
+  constexpr size_t kRatio = 64;
+  return file_size > (SIZE_MAX - kBase) / kRatio ? SIZE_MAX : kBase + kRatio * file_size;
+}
+
+// Decodes one block's entries (prefix-compressed keys, restart array at the end). With `ordered`, every key
+// must sort after the previous one in `out` (checked as entries arrive, so that a block listed twice fails at
+// its first repeated key). `budget` is what may still be decoded (see decode_budget).
 void read_block_entries(std::string_view block, const std::string& source, const std::string& what,
-                        std::vector<TableEntry>& out) {
+                        std::vector<TableEntry>& out, bool ordered, size_t& budget) {
   const auto* begin = reinterpret_cast<const uint8_t*>(block.data());
   if (block.size() < 4) fail(code::kInvalidCheckpoint, source + ": " + what + " is too small for a restart count");
   const uint32_t restarts = load_u32(begin + block.size() - 4);
@@ -155,13 +166,42 @@ void read_block_entries(std::string_view block, const std::string& source, const
     const uint64_t value_length = c.varint(32);
     if (shared > key.size()) c.bad("an entry shares " + std::to_string(shared) + " key bytes with a " + std::to_string(key.size()) + "-byte key");
     std::string_view delta = c.bytes(unshared);
+    std::string_view value = c.bytes(value_length);
+    const uint64_t decoded = shared + unshared + value_length;
+    if (decoded > budget) {
+      c.bad("decodes to more key and value bytes than an index of this size can hold (keys that grow entry "
+            "by entry)");
+    }
+    budget -= size_t(decoded);
     key.resize(size_t(shared));
     key.append(delta);
-    out.push_back({key, std::string(c.bytes(value_length))});
+    if (ordered && !out.empty() && !(out.back().key < key)) {
+      fail(code::kInvalidCheckpoint, source + ": keys out of order at '" + printable_key(key) + "' (entry " + std::to_string(out.size()) +
+                                         ", " + what + ")");
+    }
+    out.push_back({key, std::string(value)});
   }
 }
 
 }  // namespace
+
+std::string printable_key(std::string_view key) {
+  constexpr size_t kMaxShown = 200;
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < key.size() && i < kMaxShown; ++i) {
+    const uint8_t c = uint8_t(key[i]);
+    if (c < 0x20 || c == 0x7f) {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += char(c);
+    }
+  }
+  if (key.size() > kMaxShown) out += "... (" + std::to_string(key.size()) + " bytes)";
+  return out;
+}
 
 std::vector<TableEntry> read_table(const uint8_t* data, size_t size, const std::string& source) {
   if (size < kFooterSize) {
@@ -176,25 +216,27 @@ std::vector<TableEntry> read_table(const uint8_t* data, size_t size, const std::
   const BlockHandle meta_handle = read_handle(footer);
   const BlockHandle index_handle = read_handle(footer);
   read_block(data, size, meta_handle, source, "metaindex block");  // checked, contents unused (no filters needed)
+  size_t budget = decode_budget(size);
   std::vector<TableEntry> index;
-  read_block_entries(read_block(data, size, index_handle, source, "index block"), source, "index block", index);
+  read_block_entries(read_block(data, size, index_handle, source, "index block"), source, "index block", index, false, budget);
 
   std::vector<TableEntry> entries;
+  uint64_t next_block = 0;  // data blocks are written one after another: each must start past the previous one
   for (size_t b = 0; b < index.size(); ++b) {
     Cursor c(reinterpret_cast<const uint8_t*>(index[b].value.data()),
              reinterpret_cast<const uint8_t*>(index[b].value.data()) + index[b].value.size(), source, "index entry");
     const BlockHandle handle = read_handle(c);
     const std::string what = "data block " + std::to_string(b);
+    if (handle.offset < next_block) {
+      fail(code::kInvalidCheckpoint, source + ": " + what + " at offset " + std::to_string(handle.offset) +
+                                         " overlaps the data block before it (the index lists blocks out of order or twice)");
+    }
     const size_t first = entries.size();
-    read_block_entries(read_block(data, size, handle, source, what), source, what, entries);
+    read_block_entries(read_block(data, size, handle, source, what), source, what, entries, true, budget);
+    next_block = handle.offset + handle.size + kTrailerSize;  // read_block checked that this lies inside the file
     // The index key separates this block from the next: no key of the block may exceed it.
     if (entries.size() > first && entries.back().key > index[b].key) {
-      fail(code::kInvalidCheckpoint, source + ": " + what + " holds key '" + entries.back().key + "' beyond its index key");
-    }
-  }
-  for (size_t i = 1; i < entries.size(); ++i) {
-    if (!(entries[i - 1].key < entries[i].key)) {
-      fail(code::kInvalidCheckpoint, source + ": keys out of order at '" + entries[i].key + "' (entry " + std::to_string(i) + ")");
+      fail(code::kInvalidCheckpoint, source + ": " + what + " holds key '" + printable_key(entries.back().key) + "' beyond its index key");
     }
   }
   return entries;

@@ -17,6 +17,10 @@ struct TableEntry {
   std::string value;
 };
 
+// A key as error messages show it: control bytes escaped (\xNN) and long keys cut short, so that a corrupt
+// index cannot put raw binary or megabytes of key into a message.
+std::string printable_key(std::string_view key);
+
 // All entries of all data blocks, in key order. Keys must be strictly increasing. Blocks may be stored raw
 // or Snappy-compressed (TensorFlow's own test checkpoints use Snappy); other compression types are refused.
 std::vector<TableEntry> read_table(const uint8_t* data, size_t size, const std::string& source);

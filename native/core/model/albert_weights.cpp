@@ -95,7 +95,7 @@ AlignedBuffer<float> read_float_tensor(const TensorStore& store, const std::stri
   if (!ref) fail(code::kMissingTensor, store.description() + ": required tensor '" + store.missing_name(name) + "' is missing");
   if (ref->shape != shape) {
     fail(code::kTensorShape, *ref->file + ": tensor '" + ref->name + "' has shape " + ref->shape_string() +
-                                 ", expected " + shape_string(shape) + " from config.json");
+                                 ", expected " + shape_string(shape) + " from the config");
   }
   AlignedBuffer<float> out(size_t(ref->element_count()));
   if (!convert_to_float(ref->dtype, ref->data, out.size(), out.data())) {

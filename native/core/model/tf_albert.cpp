@@ -263,9 +263,9 @@ size_t map_variables(const std::shared_ptr<TfCheckpoint>& checkpoint, const std:
       store.add_view(hf, entry.name, dtype, entry.shape, bytes, size_t(entry.size), shard);
       continue;
     }
+    std::string shape;
+    for (size_t i = 0; i < entry.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(entry.shape[i]);
     if (entry.shape.size() != 2) {
-      std::string shape;
-      for (size_t i = 0; i < entry.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(entry.shape[i]);
       fail(code::kTensorShape, shard + ": kernel '" + entry.name + "' has shape [" + shape + "], expected [in, out]");
     }
     const size_t rows = size_t(entry.shape[0]), cols = size_t(entry.shape[1]), width = dtype_size(dtype);
@@ -273,8 +273,9 @@ size_t map_variables(const std::shared_ptr<TfCheckpoint>& checkpoint, const std:
     for (size_t r = 0; r < rows; ++r) {
       for (size_t c = 0; c < cols; ++c) std::memcpy(&transposed[(c * rows + r) * width], bytes + (r * cols + c) * width, width);
     }
-    store.add_owned(hf, entry.name + " (transposed to [out, in])", dtype, {entry.shape[1], entry.shape[0]},
-                    std::move(transposed), shard);
+    // Shape errors show the transposed shape: the name says what TensorFlow stored.
+    store.add_owned(hf, entry.name + " (stored [" + shape + "] as [in, out], transposed to [out, in])", dtype,
+                    {entry.shape[1], entry.shape[0]}, std::move(transposed), shard);
   }
   // Errors about variables the model needs but the checkpoint lacks name them as TensorFlow does.
   store.set_missing_name([rules, scope](const std::string& hf) {

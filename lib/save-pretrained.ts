@@ -27,7 +27,8 @@ async function listFiles(folder: string): Promise<string[]> {
 /** The tokenizer files of the source folder, as [source file, name in the new folder] pairs plus a config to write. */
 async function tokenizerFiles(source: ModelSource, folder: string): Promise<{ copies: Array<[string, string]>; config?: object }> {
   const names = await listFiles(folder);
-  if (source.format === 'safetensors') {
+  // Hugging Face folders (model.safetensors or pytorch_model.bin) already hold the tokenizer files under their names.
+  if (source.format !== 'tensorflow') {
     return { copies: HF_TOKENIZER_FILES.filter((n) => names.includes(n)).map((n) => [path.join(folder, n), n]) };
   }
   // TensorFlow releases: Google's 30k-clean.model (SentencePiece), the Chinese models' WordPiece vocab_chinese.txt / vocab.txt.

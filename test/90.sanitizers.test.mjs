@@ -39,6 +39,10 @@ it('native code is clean under ASan + UBSan', { skip: !supported && 'needs Linux
     '43.tokenizer.json',
     '44.tokenizer.api',
     '45.tokenizer.fuzz',
+    '50.tf.checkpoint',
+    '51.tf.bad-input',
+    '52.torch-bin',
+    '55.model.sharing',
   ].map((f) => join('test', `${f}.test.mjs`));
   // A nested `node --test` must not think it reports to this runner.
   const { NODE_TEST_CONTEXT: _context, ...parentEnv } = process.env;

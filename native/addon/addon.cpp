@@ -2,11 +2,14 @@
 // NODE_API_MODULE), so it loads in worker_threads and Electron renderers.
 #include <napi.h>
 
+#include <memory>
+
 #include "addon_data.h"
 #include "errors.h"
 #include "io/json.h"
 #include "io/safetensors.h"
 #include "io/tf_checkpoint.h"
+#include "io/torch_checkpoint.h"
 #include "kernels/gemm.h"
 #include "kernels/gemm_benchmark.h"
 #include "js_values.h"
@@ -87,6 +90,37 @@ Napi::Value parse_tf_index_bytes(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// The tensors of a pytorch_model.bin held in memory: { format, skipped, tensors: [{ name, dtype, shape, nbytes }] }.
+Napi::Value parse_torch_bin_bytes(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw_error(env, albert::code::kInvalidInput, "expected a Uint8Array", true);
+  }
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  CapturedError error;
+  albert::TorchCheckpoint checkpoint;
+  if (!capture_errors([&] { checkpoint = albert::parse_torch_checkpoint(bytes.Data(), bytes.ElementLength(), "<buffer>"); }, error)) {
+    throw make_error(env, error);
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("format", Napi::String::New(env, checkpoint.format));
+  result.Set("skipped", Napi::Number::New(env, double(checkpoint.skipped)));
+  Napi::Array tensors = Napi::Array::New(env, checkpoint.tensors.size());
+  for (size_t i = 0; i < checkpoint.tensors.size(); ++i) {
+    const albert::TorchTensor& t = checkpoint.tensors[i];
+    Napi::Object tensor = Napi::Object::New(env);
+    tensor.Set("name", Napi::String::New(env, t.name));
+    tensor.Set("dtype", Napi::String::New(env, albert::dtype_name(t.dtype)));
+    Napi::Array shape = Napi::Array::New(env, t.shape.size());
+    for (size_t d = 0; d < t.shape.size(); ++d) shape.Set(uint32_t(d), Napi::Number::New(env, double(t.shape[d])));
+    tensor.Set("shape", shape);
+    tensor.Set("nbytes", Napi::Number::New(env, double(t.nbytes)));
+    tensors.Set(uint32_t(i), tensor);
+  }
+  result.Set("tensors", tensors);
+  return result;
+}
+
 Napi::Value parse_config_text(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw_error(env, albert::code::kInvalidInput, "expected a string", true);
@@ -163,8 +197,10 @@ Napi::Value benchmark_gemm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object init(Napi::Env env, Napi::Object exports) {
-  auto* data = new AddonData();  // owned by the environment: freed by the finalizer below
-  env.SetInstanceData<AddonData>(data);
+  // Owned by the environment from here on: node-addon-api's default finalizer deletes it at env teardown.
+  auto owned = std::make_unique<AddonData>();
+  AddonData* data = owned.get();
+  env.SetInstanceData<AddonData>(owned.release());
   Napi::Function model_class = ModelWrap::define(env);
   data->model_constructor = Napi::Persistent(model_class);
   exports.Set("NativeAlbertModel", model_class);
@@ -173,6 +209,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   Napi::Object testing = Napi::Object::New(env);
   testing.Set("parseSafetensors", Napi::Function::New<parse_safetensors_bytes>(env, "parseSafetensors"));
   testing.Set("parseTfIndex", Napi::Function::New<parse_tf_index_bytes>(env, "parseTfIndex"));
+  testing.Set("parseTorchBin", Napi::Function::New<parse_torch_bin_bytes>(env, "parseTorchBin"));
   testing.Set("parseConfig", Napi::Function::New<parse_config_text>(env, "parseConfig"));
   testing.Set("gemm", Napi::Function::New<gemm_for_test>(env, "gemm"));
   testing.Set("benchmarkGemm", Napi::Function::New<benchmark_gemm>(env, "benchmarkGemm"));

@@ -161,12 +161,8 @@ std::unique_ptr<TensorStore> TensorStore::open_folder(const std::string& folder)
 
   const std::string index_path = join_path(folder, "model.safetensors.index.json");
   if (!file_exists(index_path)) {
-    std::string hint;
-    if (file_exists(join_path(folder, "pytorch_model.bin"))) {
-      hint = " (pytorch_model.bin is present; convert it to safetensors)";
-    }
-    fail(code::kFileNotFound,
-         "no weights in " + folder + ": expected model.safetensors or model.safetensors.index.json" + hint);
+    fail(code::kFileNotFound, "no weights in " + folder +
+                                  ": expected model.safetensors, model.safetensors.index.json or pytorch_model.bin");
   }
   JsonValue index = parse_json(read_text_file(index_path, size_t(64) << 20), index_path);
   const JsonValue* weight_map = index.find("weight_map");

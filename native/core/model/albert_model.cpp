@@ -46,19 +46,25 @@ std::string element_name(const char* input, int seq_len, size_t flat) {
 }  // namespace
 
 std::shared_ptr<AlbertModel> AlbertModel::load_folder(const std::string& path, const LoadOptions& options) {
-  OpenedCheckpoint opened = open_checkpoint(path);
-  AlbertConfig config = parse_albert_config(opened.config_json, opened.config_source);
   const KernelSet& kernels = kernel_set(parse_isa(options.kernel));
   const WeightFormat format = parse_weight_format(options.dtype);
-  const Task task = resolve_task(options.task, opened.config_json, opened.config_source);
-  AlbertWeights weights = load_albert_weights(*opened.store, config, kernels, format);
-  AlbertHeads heads = load_albert_heads(*opened.store, config, opened.config_json, opened.config_source, kernels, format,
-                                        task, weights.has_pooler);
+  const std::string key = path + '\0' + isa_name(kernels.isa) + '\0' + weight_format_name(format) + '\0' + options.task;
+  std::shared_ptr<const ModelData> data = shared_model_data(key, [&] {
+    OpenedCheckpoint opened = open_checkpoint(path);
+    auto loaded = std::make_shared<ModelData>();
+    loaded->config = parse_albert_config(opened.config_json, opened.config_source);
+    const Task task = resolve_task(options.task, opened.config_json, opened.config_source);
+    loaded->weights = load_albert_weights(*opened.store, loaded->config, kernels, format);
+    loaded->heads = load_albert_heads(*opened.store, loaded->config, opened.config_json, opened.config_source, kernels,
+                                      format, task, loaded->weights.has_pooler);
+    loaded->config_json = std::move(opened.config_json);
+    loaded->source = std::move(opened.source);
+    loaded->kernels = &kernels;
+    loaded->fingerprint = source_fingerprint(loaded->source);
+    return std::shared_ptr<const ModelData>(std::move(loaded));
+  });
   int threads = options.threads > 0 ? options.threads : ThreadPool::global().max_threads();
-  auto model = std::make_shared<AlbertModel>(std::move(config), std::move(opened.config_json), std::move(weights),
-                                             std::move(heads), kernels, threads);
-  model->source_ = std::move(opened.source);
-  return model;
+  return std::make_shared<AlbertModel>(std::move(data), threads);
 }
 
 void AlbertModel::save_weights(const std::string& safetensors_path) const {
@@ -66,13 +72,14 @@ void AlbertModel::save_weights(const std::string& safetensors_path) const {
   write_safetensors(*opened.store, safetensors_path);
 }
 
-AlbertModel::AlbertModel(AlbertConfig config, JsonValue config_json, AlbertWeights weights, AlbertHeads heads,
-                         const KernelSet& kernels, int threads)
-    : config_(std::move(config)),
-      config_json_(std::move(config_json)),
-      weights_(std::move(weights)),
-      heads_(std::move(heads)),
-      kernels_(kernels),
+AlbertModel::AlbertModel(std::shared_ptr<const ModelData> data, int threads)
+    : data_(std::move(data)),
+      config_(data_->config),
+      config_json_(data_->config_json),
+      weights_(data_->weights),
+      heads_(data_->heads),
+      kernels_(*data_->kernels),
+      source_(data_->source),
       threads_(std::clamp(threads, 1, ThreadPool::global().max_threads())) {}
 
 AlbertModel::~AlbertModel() = default;

@@ -13,6 +13,7 @@
 #include "model/albert_config.h"
 #include "model/albert_heads.h"
 #include "model/albert_weights.h"
+#include "model/model_cache.h"
 #include "model/model_source.h"
 
 namespace albert {
@@ -81,8 +82,9 @@ class AlbertModel {
   // Loads a Hugging Face model folder (config.json + safetensors) or a TensorFlow checkpoint (folder,
   // prefix or .index file; Google's and brightmart's layouts).
   static std::shared_ptr<AlbertModel> load_folder(const std::string& path, const LoadOptions& options);
-  AlbertModel(AlbertConfig config, JsonValue config_json, AlbertWeights weights, AlbertHeads heads,
-              const KernelSet& kernels, int threads);
+  // Loading the same files with the same dtype, kernel set and task again shares the weights already loaded
+  // in this process (see model_cache.h); each model keeps its own thread count and scratch memory.
+  AlbertModel(std::shared_ptr<const ModelData> data, int threads);
   ~AlbertModel();
 
   const AlbertConfig& config() const { return config_; }
@@ -94,6 +96,8 @@ class AlbertModel {
   const AlbertHeads& heads() const { return heads_; }
   WeightFormat weight_format() const { return weights_.format; }
   const ModelSource& source() const { return source_; }
+  // How many loaded models share these weights (this one included).
+  long shared_by() const { return data_.use_count(); }
   // Writes the checkpoint's tensors under Hugging Face names (re-read from the source) as one safetensors file.
   void save_weights(const std::string& safetensors_path) const;
 
@@ -126,13 +130,14 @@ class AlbertModel {
   std::unique_ptr<Workspace> take_workspace() const;
   void return_workspace(std::unique_ptr<Workspace> workspace) const;
 
-  AlbertConfig config_;
-  JsonValue config_json_;
-  AlbertWeights weights_;
-  AlbertHeads heads_;
+  std::shared_ptr<const ModelData> data_;
+  const AlbertConfig& config_;
+  const JsonValue& config_json_;
+  const AlbertWeights& weights_;
+  const AlbertHeads& heads_;
   const KernelSet& kernels_;
+  const ModelSource& source_;
   int threads_;
-  ModelSource source_;
   mutable std::mutex workspace_mutex_;
   mutable std::vector<std::unique_ptr<Workspace>> free_workspaces_;
 };

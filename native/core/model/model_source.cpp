@@ -2,6 +2,7 @@
 
 #include "error.h"
 #include "io/mapped_file.h"
+#include "io/torch_checkpoint.h"
 #include "model/tf_albert.h"
 
 namespace albert {
@@ -13,8 +14,16 @@ OpenedCheckpoint open_checkpoint(const std::string& path) {
   if (directory_exists(path) && file_exists(config_path)) {
     out.config_json = parse_json(read_text_file(config_path, size_t(16) << 20), config_path);
     out.config_source = config_path;
-    out.store = TensorStore::open_folder(path);
-    out.source.format = "safetensors";
+    // safetensors first (no pickle at all); pytorch_model.bin, read without running it, when it is all there is.
+    const bool safetensors = file_exists(join_path(path, "model.safetensors")) ||
+                             file_exists(join_path(path, "model.safetensors.index.json"));
+    if (!safetensors && has_torch_checkpoint(path)) {
+      out.store = open_torch_folder(path);
+      out.source.format = "pytorch";
+    } else {
+      out.store = TensorStore::open_folder(path);
+      out.source.format = "safetensors";
+    }
     out.source.layout = "huggingface";
     out.source.checkpoint = out.store->description();
     out.source.config = config_path;
@@ -22,7 +31,7 @@ OpenedCheckpoint open_checkpoint(const std::string& path) {
   }
   if (!is_tf_checkpoint(path)) {
     if (!directory_exists(path) && !file_exists(path)) fail(code::kFileNotFound, "model folder not found: " + path);
-    fail(code::kFileNotFound, "no model in " + path + ": expected a Hugging Face folder (config.json + model.safetensors) "
+    fail(code::kFileNotFound, "no model in " + path + ": expected a Hugging Face folder (config.json + model.safetensors or pytorch_model.bin) "
                                                       "or a TensorFlow checkpoint (a `checkpoint` file or PREFIX.index)");
   }
   TfAlbertCheckpoint tf = open_tf_albert(path);

@@ -12,10 +12,10 @@
 namespace albert {
 
 struct ModelSource {
-  std::string format;      // "safetensors" or "tensorflow"
+  std::string format;      // "safetensors", "pytorch" (pytorch_model.bin) or "tensorflow"
   std::string layout;      // "huggingface", "google" or "brightmart"
   std::string path;        // the folder, prefix or .index file that was opened
-  std::string checkpoint;  // model.safetensors (or its index.json), or the TensorFlow checkpoint prefix
+  std::string checkpoint;  // model.safetensors / pytorch_model.bin (or its index.json), or the TensorFlow checkpoint prefix
   std::string config;      // the config file that was read
   size_t skipped_tensors = 0;  // TensorFlow: optimizer slots, global_step and other variables the model does not use
 };

@@ -1,10 +1,10 @@
 // Embeds texts with an ALBERT model: tokenizer -> batching helper -> pooled vectors.
-// usage: node examples/embed.mjs <model-folder> [text ...]
+// usage: node examples/embed.mjs <model> [text ...]   (a Hub id such as albert-base-v2, or a local folder)
 import { AlbertModel, Tokenizer } from 'albert-node';
 
 const [folder, ...args] = process.argv.slice(2);
 if (!folder) {
-  console.error('usage: node examples/embed.mjs <model-folder> [text ...]');
+  console.error('usage: node examples/embed.mjs <model: Hub id or folder> [text ...]');
   process.exit(2);
 }
 const texts = args.length > 0 ? args : ['The capital of France is Paris.', 'ALBERT shares one layer across all layers.'];

@@ -25,6 +25,10 @@ export const ErrorCodes = {
   /**
    * A TensorFlow checkpoint is truncated or corrupt: a bad table block, footer or varint, a checksum (CRC32C)
    * mismatch, an entry pointing outside its data shard, a dtype/shape/size disagreement, compressed blocks.
+   * Or a `pytorch_model.bin` is: a bad zip directory or local header, a CRC-32 mismatch, a malformed or
+   * truncated pickle, a storage or tensor range outside the file. (Pickle globals off the allow-list, such as
+   * `os.system`, and compressed entries or non-contiguous tensors are `ERR_ALBERT_UNSUPPORTED`; nothing in the
+   * pickle is ever run.)
    */
   INVALID_CHECKPOINT: 'ERR_ALBERT_INVALID_CHECKPOINT',
   /** A `.tar.gz` archive is corrupt, truncated, or holds unsafe members (absolute paths, `..`, links, absurd sizes). */
@@ -47,6 +51,12 @@ export const ErrorCodes = {
   OUT_OF_MEMORY: 'ERR_ALBERT_OUT_OF_MEMORY',
   /** The native addon could not be loaded. */
   BINDING_NOT_FOUND: 'ERR_ALBERT_BINDING_NOT_FOUND',
+  /**
+   * Downloading from the Hugging Face Hub failed: the server could not be reached or timed out, answered with an
+   * HTTP error (401/403 for a private or gated repository without a valid token), or sent a file whose size or
+   * sha256 disagrees with what it announced. The message names the URL.
+   */
+  NETWORK: 'ERR_ALBERT_NETWORK',
   /** A bug in albert-node; please report it. */
   INTERNAL: 'ERR_ALBERT_INTERNAL',
 } as const;

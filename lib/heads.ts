@@ -59,8 +59,8 @@ function ownTask(options: HeadLoadOptions): FromPretrainedOptions {
   if (options === null || typeof options !== 'object') {
     throw albertError(ErrorCodes.INVALID_INPUT, `options must be an object (got ${describe(options)})`, true);
   }
-  const { threads, kernel, dtype, cacheDir } = options;
-  return { threads, kernel, dtype, cacheDir };
+  const { threads, kernel, dtype, cacheDir, revision, localFilesOnly, token, onProgress } = options;
+  return { threads, kernel, dtype, cacheDir, revision, localFilesOnly, token, onProgress };
 }
 
 /** transformers' AlbertForPreTraining: MLM logits and sentence-order logits. */

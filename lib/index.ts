@@ -75,6 +75,7 @@ export type { AlbertConfig } from './config';
 export { Tensor, elementCount } from './tensor';
 export type { DataType, TypedArray, TypedArrayFor } from './tensor';
 export type { IndexInput } from './inputs';
+export type { DownloadProgress } from './hub';
 export { ErrorCodes, isAlbertNodeError } from './errors';
 export type { AlbertNodeError, ErrorCode } from './errors';
 export { cpuInfo } from './system';

@@ -4,6 +4,7 @@ import type { AlbertConfig } from './config';
 import { albertError, ErrorCodes } from './errors';
 import { planBatches } from './batching';
 import { describe, toFlat, toMatrix, type IndexInput, type Matrix } from './inputs';
+import { checkHubOptions, type DownloadProgress } from './hub';
 import { resolveModelPath, type ResolvedModelPath } from './model-path';
 import { saveHuggingFaceFolder } from './save-pretrained';
 import { Tensor } from './tensor';
@@ -30,16 +31,30 @@ export interface FromPretrainedOptions {
    */
   task?: AlbertTask | 'auto';
   /**
-   * Where `.tar.gz` release archives are unpacked (once; later loads reuse the folder). Default: env
-   * ALBERT_NODE_CACHE, else `~/.cache/albert-node`.
+   * Where `.tar.gz` release archives are unpacked and Hugging Face Hub models are downloaded (once; later loads
+   * reuse the folder). Default: env ALBERT_NODE_CACHE, else `~/.cache/albert-node`.
    */
   cacheDir?: string;
+  /**
+   * Hub models: the branch, tag or 40-hex commit to download (default `main`). A branch or tag is resolved to a
+   * commit on the first download; later loads reuse that snapshot without a network request.
+   */
+  revision?: string;
+  /** Hub models: never touch the network; load from the cache or fail with FILE_NOT_FOUND (also env HF_HUB_OFFLINE=1). */
+  localFilesOnly?: boolean;
+  /** Hub models: an access token for private and gated repositories (default: env HF_TOKEN). */
+  token?: string;
+  /** Hub models: called as each file downloads, with its name, the bytes on disk so far and its size. */
+  onProgress?: (progress: DownloadProgress) => void;
 }
 
 /** Where a loaded model came from, and in which format and variable layout (`model.source`). */
 export interface ModelSource {
-  /** `safetensors` (a Hugging Face folder) or `tensorflow` (a TF1 checkpoint, tensor bundle V2). */
-  format: 'safetensors' | 'tensorflow';
+  /**
+   * `safetensors` (a Hugging Face folder), `pytorch` (a Hugging Face folder with only `pytorch_model.bin` or
+   * `pytorch_model.bin.index.json`, read without running its pickle) or `tensorflow` (a TF1 checkpoint).
+   */
+  format: 'safetensors' | 'pytorch' | 'tensorflow';
   /**
    * `huggingface`; `google` (google-research/albert and TF-Hub checkpoints: bert/encoder/transformer/group_G/inner_group_I);
    * `brightmart` (albert_zh: word_embeddings_2, bert/encoder/layer_shared, optionally pre-LayerNorm).
@@ -47,7 +62,7 @@ export interface ModelSource {
   layout: 'huggingface' | 'google' | 'brightmart';
   /** The folder, checkpoint prefix or `.index` file that was opened (inside the cache for an archive). */
   path: string;
-  /** The weights: `model.safetensors` (or its index), or the checkpoint prefix. */
+  /** The weights: `model.safetensors` (or its index), `pytorch_model.bin` (or its index), or the checkpoint prefix. */
   checkpoint: string;
   /** The config file that was read (`config.json`, `albert_config.json`, `albert_config_*.json`). */
   config: string;
@@ -55,6 +70,8 @@ export interface ModelSource {
   skippedTensors: number;
   /** The `.tar.gz` archive the model was unpacked from, when it was loaded from one. */
   archive?: string;
+  /** The Hugging Face Hub repository, revision and resolved commit, when it was downloaded (or found in the cache). */
+  hub?: { repo: string; revision: string; commit: string };
 }
 
 /** The heads of transformers' ALBERT classes: AlbertModel, AlbertForPreTraining, AlbertForMaskedLM, ... */
@@ -272,13 +289,19 @@ export class AlbertModel {
     this.config = Object.freeze(native.config()) as AlbertConfig;
     const { source, ...info } = native.info();
     this.#info = Object.freeze(info);
-    this.#source = Object.freeze(resolved.archive === undefined ? { ...source } : { ...source, archive: resolved.archive });
+    this.#source = Object.freeze({
+      ...source,
+      ...(resolved.archive === undefined ? {} : { archive: resolved.archive }),
+      ...(resolved.hub === undefined ? {} : { hub: Object.freeze({ ...resolved.hub }) }),
+    });
   }
 
   /**
    * Loads an ALBERT checkpoint, detecting its format and layout (see {@link AlbertModel.source}):
    * - a Hugging Face folder: `config.json` and `model.safetensors` (or a sharded `model.safetensors.index.json`),
-   *   float32/float16/bfloat16, keys with or without the `albert.` prefix;
+   *   or only `pytorch_model.bin` (torch's zip or legacy format, read by a restricted unpickler that never runs
+   *   code), float32/float16/bfloat16, keys with or without the `albert.` prefix;
+   * - a Hugging Face Hub model id (`albert-base-v2`, `org/name`), downloaded once into `options.cacheDir`;
    * - a TensorFlow 1 checkpoint of Google's ALBERT code (also TF-Hub's `module/` variables) or brightmart's
    *   albert_zh (post- and pre-LayerNorm): a folder holding `checkpoint` or `*.index` plus `albert_config*.json`,
    *   a prefix such as `.../model.ckpt-best`, or its `.index` file;
@@ -302,10 +325,11 @@ export class AlbertModel {
     if (options === null || typeof options !== 'object') {
       throw albertError(ErrorCodes.INVALID_INPUT, `options must be an object (got ${describe(options)})`, true);
     }
-    const { threads, kernel, dtype, cacheDir } = options;
+    const { threads, kernel, dtype, cacheDir, revision, localFilesOnly, token, onProgress } = options;
     if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `cacheDir must be a folder path string (got ${describe(cacheDir)})`, true);
     }
+    checkHubOptions(options);
     if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `threads must be a positive integer (got ${String(threads)})`, typeof threads !== 'number');
     }
@@ -318,7 +342,7 @@ export class AlbertModel {
     if (task !== 'auto' && !TASKS.includes(task)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `task must be 'auto' or one of ${TASKS.join(', ')} (got ${String(task)})`);
     }
-    const resolved = await resolveModelPath(folder, cacheDir);
+    const resolved = await resolveModelPath(folder, { cacheDir, revision, localFilesOnly, token, onProgress });
     const native = await binding().loadModel(resolved.modelPath, { threads: threads ?? 0, kernel: kernel ?? 'auto', dtype: dtype ?? 'float32', task });
     return { native, resolved };
   }

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { binding, type NativeBatchEncoding, type NativePackedTokens, type NativeTokenizer, type NativeTokenizerInfo } from './binding';
 import { albertError, ErrorCodes } from './errors';
 import { describe } from './inputs';
+import { checkHubOptions, type DownloadProgress } from './hub';
 import { resolveModelPath } from './model-path';
 import { Tensor } from './tensor';
 import {
@@ -26,8 +27,16 @@ export type TokenizerSource = 'auto' | 'spiece.model' | 'vocab.txt' | 'tokenizer
 export interface TokenizerLoadOptions {
   /** Default 'auto'. */
   source?: TokenizerSource;
-  /** Where a `.tar.gz` release archive is unpacked (as for `AlbertModel.fromPretrained`). */
+  /** Where a `.tar.gz` release archive is unpacked or a Hub model is downloaded (as for `AlbertModel.fromPretrained`). */
   cacheDir?: string;
+  /** Hub models: the branch, tag or commit (default `main`); as for `AlbertModel.fromPretrained`. */
+  revision?: string;
+  /** Hub models: never touch the network (also env HF_HUB_OFFLINE=1). */
+  localFilesOnly?: boolean;
+  /** Hub models: an access token for private and gated repositories (default: env HF_TOKEN). */
+  token?: string;
+  /** Hub models: called as each file downloads. */
+  onProgress?: (progress: DownloadProgress) => void;
 }
 
 export interface TokenizerFileOptions {
@@ -151,14 +160,16 @@ export class Tokenizer {
     if (typeof folder !== 'string' || folder.length === 0) {
       throw albertError(ErrorCodes.INVALID_INPUT, `fromPretrained() needs a folder path string (got ${describe(folder)})`, true);
     }
-    const { source = 'auto', cacheDir } = checkObject('options', options) as TokenizerLoadOptions;
+    const { source = 'auto', cacheDir, revision, localFilesOnly, token, onProgress } = checkObject('options', options) as TokenizerLoadOptions;
     if (cacheDir !== undefined && (typeof cacheDir !== 'string' || cacheDir.length === 0)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `cacheDir must be a folder path string (got ${describe(cacheDir)})`, true);
     }
+    checkHubOptions(options);
     if (!['auto', 'spiece.model', 'vocab.txt', 'tokenizer.json'].includes(source)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `source must be 'auto', 'spiece.model', 'vocab.txt' or 'tokenizer.json' (got ${String(source)})`);
     }
-    const { folder: resolved } = await resolveModelPath(folder, cacheDir);
+    const hub = { cacheDir, revision, localFilesOnly, token, onProgress, files: 'tokenizer' as const };
+    const { folder: resolved } = await resolveModelPath(folder, hub);
     return new Tokenizer(await binding().NativeTokenizer.load(resolved, source));
   }
 

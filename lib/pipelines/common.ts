@@ -55,15 +55,16 @@ export async function loadTokenizer(folder: string, options: PipelineLoadOptions
     }
     return { tokenizer: options.tokenizer, owned: false };
   }
-  return { tokenizer: await Tokenizer.fromPretrained(folder, options.cacheDir === undefined ? {} : { cacheDir: options.cacheDir }), owned: true };
+  const { cacheDir, revision, localFilesOnly, token, onProgress } = options;
+  return { tokenizer: await Tokenizer.fromPretrained(folder, { cacheDir, revision, localFilesOnly, token, onProgress }), owned: true };
 }
 
 export function modelOptions(options: PipelineLoadOptions): Omit<FromPretrainedOptions, 'task'> {
   if (options === null || typeof options !== 'object') {
     throw albertError(ErrorCodes.INVALID_INPUT, `options must be an object (got ${describe(options)})`, true);
   }
-  const { threads, kernel, dtype, cacheDir } = options;
-  return { threads, kernel, dtype, cacheDir };
+  const { threads, kernel, dtype, cacheDir, revision, localFilesOnly, token, onProgress } = options;
+  return { threads, kernel, dtype, cacheDir, revision, localFilesOnly, token, onProgress };
 }
 
 /** Builds the callable pipeline object: `run` behind a function, with the base properties attached. */

@@ -19,3 +19,14 @@ async function main(archive: string): Promise<void> {
 }
 
 void main;
+
+async function hub(): Promise<void> {
+  const progress: Array<{ file: string; loaded: number; total?: number }> = [];
+  const model = await AlbertModel.fromPretrained('albert-base-v2', { revision: 'main', localFilesOnly: false, token: 'x', onProgress: (p) => progress.push(p) });
+  const commit: string | undefined = model.source.hub?.commit;
+  // @ts-expect-error: revision is a string
+  await AlbertModel.fromPretrained('albert-base-v2', { revision: 3 });
+  void commit;
+}
+
+void hub;

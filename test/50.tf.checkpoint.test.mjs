@@ -281,3 +281,39 @@ describe('savePretrained of a Hugging Face folder', () => {
     assert.deepEqual((await Tokenizer.fromPretrained(folder)).encode(text).ids, (await Tokenizer.fromPretrained(source)).encode(text).ids);
   });
 });
+
+describe("run_classifier.py's fine-tuned head", () => {
+  it('output_weights / output_bias load as AlbertForSequenceClassification with labels from their shape', async () => {
+    const { reemitTfCheckpoint, DT } = await import('./helpers/write-tf-checkpoint.mjs');
+    const { AlbertForSequenceClassification } = await import('../dist/index.js');
+    const labels = 3;
+    const hidden = 32;
+    const weights = Float32Array.from({ length: labels * hidden }, (_, i) => Math.sin(i) * 0.3);
+    const bias = Float32Array.from([0.1, -0.2, 0.05]);
+    const folder = join(tempDir(), 'finetuned');
+    // A fine-tuned checkpoint: the encoder plus the classifier, no pre-training heads or optimizer slots.
+    reemitTfCheckpoint(fixture('tf', 'google-tiny'), folder, {
+      transform: (tensors) => [
+        ...tensors.filter((t) => t.name.startsWith('bert/') && !/adam_[mv]$/.test(t.name)),
+        { name: 'output_weights', dtype: DT.FLOAT, shape: [labels, hidden], bytes: Buffer.from(weights.buffer) },
+        { name: 'output_bias', dtype: DT.FLOAT, shape: [labels], bytes: Buffer.from(bias.buffer) },
+      ],
+    });
+    const auto = await AlbertModel.fromPretrained(folder, { task: 'auto' });
+    assert.equal(auto.task, 'sequence-classification');
+    assert.equal(auto.info.numLabels, labels);
+    assert.deepEqual(auto.config.architectures, ['AlbertForSequenceClassification']);
+    auto.dispose();
+    const model = await AlbertForSequenceClassification.fromPretrained(folder);
+    const inputs = goldens('google-tiny').cases[0].inputs;
+    const out = await model.forward({ inputIds: inputs.input_ids, attentionMask: inputs.input_mask, tokenTypeIds: inputs.token_type_ids });
+    model.dispose();
+    // logits = pooled . output_weights^T + output_bias (run_classifier.py's matmul with transpose_b).
+    const pooled = out.poolerOutput.data;
+    for (let l = 0; l < labels; l++) {
+      let expected = bias[l];
+      for (let j = 0; j < hidden; j++) expected += pooled[j] * weights[l * hidden + j];
+      assert.ok(Math.abs(out.logits.data[l] - expected) < 1e-5, `label ${l}: ${out.logits.data[l]} vs ${expected}`);
+    }
+  });
+});

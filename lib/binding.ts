@@ -188,8 +188,8 @@ let cached: NativeBinding | undefined;
 /** The package root (where binding.gyp, build/ and prebuilds/ live). */
 export const packageRoot = path.resolve(__dirname, '..');
 
-/** Electron packs apps into app.asar, from which native addons cannot load: they are unpacked beside it. */
-function outsideAsar(p: string): string {
+/** @internal Electron packs apps into app.asar, from which native addons cannot load: they are unpacked beside it. */
+export function outsideAsar(p: string): string {
   return p.replace(/([\\/])app\.asar([\\/]|$)/, '$1app.asar.unpacked$2');
 }
 

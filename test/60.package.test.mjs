@@ -142,3 +142,13 @@ describe('the npm package', { skip: !supported && 'needs Linux x64 with tar' }, 
     assert.deepEqual(cjs.values, await expectedValues());
   });
 });
+
+describe('loading inside Electron apps', () => {
+  it('reads the binaries from app.asar.unpacked when the package sits inside app.asar', async () => {
+    const { outsideAsar } = await import('../dist/binding.js');
+    assert.equal(outsideAsar('/opt/App/resources/app.asar/node_modules/albert-node'), '/opt/App/resources/app.asar.unpacked/node_modules/albert-node');
+    assert.equal(outsideAsar('C:\\App\\resources\\app.asar\\node_modules\\albert-node'), 'C:\\App\\resources\\app.asar.unpacked\\node_modules\\albert-node');
+    assert.equal(outsideAsar('/home/me/app.asarx/node_modules/albert-node'), '/home/me/app.asarx/node_modules/albert-node');
+    assert.equal(outsideAsar('/home/me/project/node_modules/albert-node'), '/home/me/project/node_modules/albert-node');
+  });
+});

@@ -69,6 +69,18 @@ export type {
   TokenClassificationPipeline,
   TokenEntity,
 } from './pipelines';
+export { isStreamRowError, streamPipeline, streamTokenize } from './stream';
+export type {
+  StreamOptions,
+  StreamPipelineOptions,
+  StreamProgress,
+  StreamResult,
+  StreamRowError,
+  StreamSource,
+  StreamTokenizeOptions,
+  TokenizeInput,
+  TokenizeResult,
+} from './stream';
 export { planBatches } from './batching';
 export type { BatchPlan } from './batching';
 export type { AlbertConfig } from './config';

@@ -81,6 +81,8 @@ export type {
   TokenizeInput,
   TokenizeResult,
 } from './stream';
+export { WorkerPool } from './worker-pool';
+export type { WorkerPoolOptions } from './worker-pool';
 export { planBatches } from './batching';
 export type { BatchPlan } from './batching';
 export type { AlbertConfig } from './config';

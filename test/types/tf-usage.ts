@@ -30,3 +30,15 @@ async function hub(): Promise<void> {
 }
 
 void hub;
+
+async function pool(): Promise<void> {
+  const { WorkerPool } = await import('../../dist/index.js');
+  const p = await WorkerPool.create({ task: 'text-classification', model: 'x', size: 2, options: { dtype: 'float16' } });
+  const labels: Array<Array<{ label: string; score: number }>> = await p.run(['a', 'b'], { topK: 1 });
+  // @ts-expect-error: inputs of another pipeline
+  await p.run([{ question: 'q', context: 'c' }]);
+  await p.close();
+  void labels;
+}
+
+void pool;

@@ -57,6 +57,12 @@ export const ErrorCodes = {
    * sha256 disagrees with what it announced. The message names the URL.
    */
   NETWORK: 'ERR_ALBERT_NETWORK',
+  /**
+   * A queue job (`albert-node/queue`) failed for a reason outside the pipeline: its worker died on it more often
+   * than BullMQ allows (`maxStalledCount`), or it threw an error without a code (a hook, Redis). The message
+   * says which; the batch's rows report this error.
+   */
+  JOB_FAILED: 'ERR_ALBERT_JOB_FAILED',
   /** A bug in albert-node; please report it. */
   INTERNAL: 'ERR_ALBERT_INTERNAL',
 } as const;

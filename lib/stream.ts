@@ -623,8 +623,8 @@ function estimateTokens(input: unknown, limit: number | undefined): number {
   return 1;
 }
 
-/** A pipeline's call result as one value per input (pooled embeddings: a [hidden] Tensor per row). */
-function splitRows(out: unknown, n: number): unknown[] {
+/** @internal A pipeline's call result as one value per input (pooled embeddings: a [hidden] Tensor per row). */
+export function splitRows(out: unknown, n: number): unknown[] {
   if (out instanceof Tensor) {
     const width = out.dims[1];
     const data = out.data as Float32Array;

@@ -4,7 +4,6 @@
  */
 import { albertError, ErrorCodes } from '../errors';
 import type { PipelineLoadOptions, PipelineTask } from '../pipelines';
-import { Tensor } from '../tensor';
 import {
   bullOptions,
   checkTarget,
@@ -20,6 +19,7 @@ import {
 } from './bullmq';
 import { encodeRecord } from './codec';
 import type { BatchJobData } from './producer';
+import { splitRows } from '../stream';
 
 export interface WorkerOptions extends QueueTarget {
   /** The pipeline task (`'text-classification'`, `'feature-extraction'`, ...). */
@@ -227,19 +227,6 @@ function checkJob(data: unknown): BatchJobData {
     throw albertError(ErrorCodes.INVALID_INPUT, 'the job is not an albert-node batch job ({ runId, batch, first, rows })');
   }
   return d as BatchJobData;
-}
-
-/** One result per row: pooled embeddings ([rows, hidden] Tensor) become a [hidden] Tensor per row. */
-function splitRows(out: unknown, n: number): unknown[] {
-  if (out instanceof Tensor) {
-    const width = out.dims[1];
-    const data = out.data as Float32Array;
-    return Array.from({ length: n }, (_, i) => new Tensor('float32', data.slice(i * width, (i + 1) * width), [width]));
-  }
-  if (!Array.isArray(out) || out.length !== n) {
-    throw albertError(ErrorCodes.INTERNAL, `the pipeline returned ${Array.isArray(out) ? out.length : typeof out} results for ${n} inputs`);
-  }
-  return out;
 }
 
 function codedMessage(error: unknown): { code: string; message: string } {

@@ -4,6 +4,10 @@
 import { startWorker } from 'albert-node/queue';
 
 const env = process.env;
+if (env.QUEUE_NAME === undefined) {
+  // `node --test test/` also runs every module under test/ as a test, this one too: unconfigured, it does nothing.
+  process.exit(0);
+}
 const num = (name) => (env[name] === undefined || env[name] === '' ? undefined : Number(env[name]));
 const print = (event) => process.stdout.write(`${JSON.stringify({ pid: process.pid, ...event })}\n`);
 const delayMs = num('QUEUE_DELAY_MS') ?? 0;

@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "error.h"
-#include "io/crc32c.h"
+#include "io/crc.h"
 #include "io/tf_table.h"
 #include "tokenizer/protobuf_reader.h"
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "error.h"
-#include "io/crc32c.h"
+#include "io/crc.h"
 
 namespace albert {
 

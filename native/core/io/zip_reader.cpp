@@ -3,7 +3,7 @@
 #include <cstdio>
 
 #include "error.h"
-#include "io/crc32.h"
+#include "io/crc.h"
 
 namespace albert {
 

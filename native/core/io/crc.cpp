@@ -1,4 +1,4 @@
-#include "io/crc32c.h"
+#include "io/crc.h"
 
 #include <array>
 #include <cstring>
@@ -7,16 +7,15 @@ namespace albert {
 
 namespace {
 
-constexpr uint32_t kPolynomial = 0x82f63b78u;  // CRC-32C, reflected
-
-// Slicing-by-8 tables: table[k][b] is the CRC of byte b followed by k zero bytes. Eight bytes per step
-// keep checksumming a large checkpoint well under its read time.
-struct Tables {
+// Slicing-by-8 tables of a reflected CRC polynomial (t[k][b]: the CRC of byte b followed by k zero bytes):
+// eight bytes per step keep checksumming a large checkpoint well under the time it takes to read it.
+template <uint32_t Polynomial>
+struct CrcTables {
   std::array<std::array<uint32_t, 256>, 8> t{};
-  Tables() {
+  CrcTables() {
     for (uint32_t b = 0; b < 256; ++b) {
       uint32_t crc = b;
-      for (int i = 0; i < 8; ++i) crc = (crc >> 1) ^ (kPolynomial & (0u - (crc & 1u)));
+      for (int i = 0; i < 8; ++i) crc = (crc >> 1) ^ (Polynomial & (0u - (crc & 1u)));
       t[0][b] = crc;
     }
     for (uint32_t b = 0; b < 256; ++b) {
@@ -25,15 +24,10 @@ struct Tables {
   }
 };
 
-const Tables& tables() {
-  static const Tables instance;
-  return instance;
-}
-
-}  // namespace
-
-uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t size) {
-  const auto& t = tables().t;
+template <uint32_t Polynomial>
+uint32_t crc_extend(uint32_t crc, const uint8_t* data, size_t size) {
+  static const CrcTables<Polynomial> tables;
+  const auto& t = tables.t;
   uint32_t c = ~crc;
   while (size >= 8) {
     uint32_t lo, hi;
@@ -48,5 +42,11 @@ uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t size) {
   while (size-- > 0) c = (c >> 8) ^ t[0][(c ^ *data++) & 0xff];
   return ~c;
 }
+
+}  // namespace
+
+uint32_t crc32_extend(uint32_t crc, const uint8_t* data, size_t size) { return crc_extend<0xedb88320u>(crc, data, size); }
+
+uint32_t crc32c_extend(uint32_t crc, const uint8_t* data, size_t size) { return crc_extend<0x82f63b78u>(crc, data, size); }
 
 }  // namespace albert

@@ -2,13 +2,12 @@
 // (backpressure), bounded memory over a million rows and over 20,000 embeddings, abort, row errors yielded in
 // place, the kinds of source they read.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { pipeline, Tokenizer } from '../dist/index.js';
 import { isStreamRowError, streamPipeline, streamTokenize } from '../dist/stream.js';
-import { fixture, repoRoot } from './helpers/fixtures.mjs';
+import { fixture } from './helpers/fixtures.mjs';
+import { assertTypesCompile } from './helpers/typecheck.mjs';
 
 const tiny = fixture('models', 'albert-tiny');
 const WORDS = ['alpha', 'beta', 'gamma', 'delta', 'the', 'quick', 'brown', 'fox', 'jumps', 'over', 'lazy', 'dog', 'Tōkyō', '東京'];
@@ -344,12 +343,5 @@ describe('streamPipeline', () => {
 });
 
 it('dist/stream.d.ts types the streams (valid use compiles, misuse is rejected)', { timeout: 120_000 }, () => {
-  const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-  const result = spawnSync(
-    process.execPath,
-    [tsc, '--noEmit', '--strict', '--target', 'ES2022', '--module', 'nodenext', '--moduleResolution', 'nodenext',
-      '--lib', 'ES2022,ESNext.Disposable', '--types', 'node', '--skipLibCheck', join('test', 'types', 'stream-usage.ts')],
-    { cwd: repoRoot, encoding: 'utf8' },
-  );
-  assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+  assertTypesCompile(['stream-usage.ts']);
 });

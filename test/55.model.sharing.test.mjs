@@ -83,6 +83,14 @@ describe('weights shared within the process', () => {
     assert.deepEqual(await hidden(a), before, 'the first model keeps its weights');
     const after = await hidden(b);
     assert.notDeepEqual(after, before, 'the changed file was read again');
+    // Rewritten again at once (same size, same second): the nanosecond modification time still tells.
+    const changed = Buffer.from(bytes);
+    changed.writeFloatLE(changed.readFloatLE(headerEnd) + 1, headerEnd);
+    writeFileSync(join(folder, 'model.safetensors'), changed);
+    const quick = await AlbertModel.fromPretrained(folder);
+    assert.notDeepEqual(await hidden(quick), after, 'a rewrite within the same second is seen too');
+    quick.dispose();
+    writeFileSync(join(folder, 'model.safetensors'), bytes);
     for (const m of [a, half, b]) m.dispose();
     // Once every model is disposed the weights are freed; loading again works.
     const c = await AlbertModel.fromPretrained(folder);

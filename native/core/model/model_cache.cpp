@@ -27,11 +27,21 @@ std::map<std::string, CacheEntry>& cache() {
   return entries;
 }
 
+// Size, inode and modification time to the nanosecond where the platform has it: a file rewritten within the
+// same second (or replaced by a rename) must not pass for the one already loaded.
 std::string stat_string(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return path + ":missing;";
+#if defined(__APPLE__)
+  const long long nanoseconds = st.st_mtimespec.tv_nsec;
+#elif defined(__linux__)
+  const long long nanoseconds = st.st_mtim.tv_nsec;
+#else
+  const long long nanoseconds = 0;
+#endif
   return path + ":" + std::to_string(static_cast<long long>(st.st_size)) + ":" +
-         std::to_string(static_cast<long long>(st.st_mtime)) + ";";
+         std::to_string(static_cast<long long>(st.st_ino)) + ":" + std::to_string(static_cast<long long>(st.st_mtime)) +
+         "." + std::to_string(nanoseconds) + ";";
 }
 
 }  // namespace

@@ -45,31 +45,18 @@ Napi::Value cpu_info(const Napi::CallbackInfo& info) {
 // times without touching the disk). Each returns a summary or throws the coded error.
 Napi::Value parse_safetensors_bytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw_error(env, albert::code::kInvalidInput, "expected a Uint8Array", true);
-  }
-  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-  CapturedError error;
+  Napi::Uint8Array bytes = uint8_argument(info, 0);
   size_t count = 0;
-  if (!capture_errors([&] { count = albert::parse_safetensors(bytes.Data(), bytes.ElementLength(), "<buffer>").size(); },
-                      error)) {
-    throw make_error(env, error);
-  }
+  run_or_throw(env, [&] { count = albert::parse_safetensors(bytes.Data(), bytes.ElementLength(), "<buffer>").size(); });
   return Napi::Number::New(env, double(count));
 }
 
 // The entries of a TensorFlow checkpoint index: { numShards, entries: [{ name, dtype, shape, shard, offset, size }] }.
 Napi::Value parse_tf_index_bytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw_error(env, albert::code::kInvalidInput, "expected a Uint8Array", true);
-  }
-  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-  CapturedError error;
+  Napi::Uint8Array bytes = uint8_argument(info, 0);
   albert::TfIndex index;
-  if (!capture_errors([&] { index = albert::parse_tf_index(bytes.Data(), bytes.ElementLength(), "<buffer>"); }, error)) {
-    throw make_error(env, error);
-  }
+  run_or_throw(env, [&] { index = albert::parse_tf_index(bytes.Data(), bytes.ElementLength(), "<buffer>"); });
   Napi::Object result = Napi::Object::New(env);
   result.Set("numShards", Napi::Number::New(env, index.num_shards));
   Napi::Array entries = Napi::Array::New(env, index.entries.size());
@@ -78,9 +65,7 @@ Napi::Value parse_tf_index_bytes(const Napi::CallbackInfo& info) {
     Napi::Object entry = Napi::Object::New(env);
     entry.Set("name", Napi::String::New(env, e.name));
     entry.Set("dtype", Napi::String::New(env, albert::tf_dtype_name(e.dtype)));
-    Napi::Array shape = Napi::Array::New(env, e.shape.size());
-    for (size_t d = 0; d < e.shape.size(); ++d) shape.Set(uint32_t(d), Napi::Number::New(env, double(e.shape[d])));
-    entry.Set("shape", shape);
+    entry.Set("shape", shape_to_js(env, e.shape));
     entry.Set("shard", Napi::Number::New(env, e.shard));
     entry.Set("offset", Napi::Number::New(env, double(e.offset)));
     entry.Set("size", Napi::Number::New(env, double(e.size)));
@@ -93,15 +78,9 @@ Napi::Value parse_tf_index_bytes(const Napi::CallbackInfo& info) {
 // The tensors of a pytorch_model.bin held in memory: { format, skipped, tensors: [{ name, dtype, shape, nbytes }] }.
 Napi::Value parse_torch_bin_bytes(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw_error(env, albert::code::kInvalidInput, "expected a Uint8Array", true);
-  }
-  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
-  CapturedError error;
+  Napi::Uint8Array bytes = uint8_argument(info, 0);
   albert::TorchCheckpoint checkpoint;
-  if (!capture_errors([&] { checkpoint = albert::parse_torch_checkpoint(bytes.Data(), bytes.ElementLength(), "<buffer>"); }, error)) {
-    throw make_error(env, error);
-  }
+  run_or_throw(env, [&] { checkpoint = albert::parse_torch_checkpoint(bytes.Data(), bytes.ElementLength(), "<buffer>"); });
   Napi::Object result = Napi::Object::New(env);
   result.Set("format", Napi::String::New(env, checkpoint.format));
   result.Set("skipped", Napi::Number::New(env, double(checkpoint.skipped)));
@@ -111,9 +90,7 @@ Napi::Value parse_torch_bin_bytes(const Napi::CallbackInfo& info) {
     Napi::Object tensor = Napi::Object::New(env);
     tensor.Set("name", Napi::String::New(env, t.name));
     tensor.Set("dtype", Napi::String::New(env, albert::dtype_name(t.dtype)));
-    Napi::Array shape = Napi::Array::New(env, t.shape.size());
-    for (size_t d = 0; d < t.shape.size(); ++d) shape.Set(uint32_t(d), Napi::Number::New(env, double(t.shape[d])));
-    tensor.Set("shape", shape);
+    tensor.Set("shape", shape_to_js(env, t.shape));
     tensor.Set("nbytes", Napi::Number::New(env, double(t.nbytes)));
     tensors.Set(uint32_t(i), tensor);
   }
@@ -125,12 +102,11 @@ Napi::Value parse_config_text(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsString()) throw_error(env, albert::code::kInvalidInput, "expected a string", true);
   std::string text = info[0].As<Napi::String>().Utf8Value();
-  CapturedError error;
   albert::JsonValue json;
-  if (!capture_errors([&] { json = albert::parse_json(text, "<config>"); albert::parse_albert_config(json, "<config>"); },
-                      error)) {
-    throw make_error(env, error);
-  }
+  run_or_throw(env, [&] {
+    json = albert::parse_json(text, "<config>");
+    albert::parse_albert_config(json, "<config>");
+  });
   return json_to_js(env, json);
 }
 

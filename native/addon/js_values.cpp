@@ -100,4 +100,18 @@ std::string read_string(const Napi::Object& object, const char* name, const std:
   return value.As<Napi::String>().Utf8Value();
 }
 
+Napi::Uint8Array uint8_argument(const Napi::CallbackInfo& info, size_t index) {
+  if (info.Length() <= index || !info[index].IsTypedArray() ||
+      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw_error(info.Env(), albert::code::kInvalidInput, "expected a Uint8Array", true);
+  }
+  return info[index].As<Napi::Uint8Array>();
+}
+
+Napi::Array shape_to_js(Napi::Env env, const std::vector<int64_t>& shape) {
+  Napi::Array out = Napi::Array::New(env, shape.size());
+  for (size_t d = 0; d < shape.size(); ++d) out.Set(uint32_t(d), Napi::Number::New(env, double(shape[d])));
+  return out;
+}
+
 }  // namespace albert_addon

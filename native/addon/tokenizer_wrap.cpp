@@ -21,13 +21,6 @@ namespace tok = albert::tok;
 
 namespace {
 
-// Runs `fn`, turning core exceptions into a thrown JS error (they never cross the Node-API boundary).
-template <typename F>
-void run_or_throw(Napi::Env env, F&& fn) {
-  CapturedError error;
-  if (!capture_errors(std::forward<F>(fn), error)) throw make_error(env, error);
-}
-
 // A whole method body: JS errors pass through; anything else (std::bad_alloc while copying a huge input,
 // say) becomes a coded JS error instead of escaping into Node-API.
 template <typename F>
@@ -210,10 +203,7 @@ Napi::Object named_token(Napi::Env env, const tok::SpecialTokens::Named& named) 
 // Test hooks over in-memory bytes: the fuzz tests call these thousands of times.
 Napi::Value parse_spiece_model(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw_error(env, albert::code::kInvalidInput, "expected a Uint8Array", true);
-  }
-  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  Napi::Uint8Array bytes = uint8_argument(info, 0);
   int32_t pieces = 0;
   run_or_throw(env, [&] {
     auto model = tok::SentencePieceModel::from_bytes(

@@ -75,6 +75,19 @@ function mutateBytes(source, r, regionEnd) {
   return out;
 }
 
+/** Loads the model in `dir` and runs one forward: true when it ran, false when refused with a coded error. */
+async function loadsOrRefusesCoded(dir, context) {
+  try {
+    const model = await AlbertModel.fromPretrained(dir);
+    await model.forward({ inputIds: [[2, 5, 9, 3]] });
+    model.dispose();
+    return true;
+  } catch (error) {
+    assert.ok(isAlbertNodeError(error), `${context}: uncoded error ${error?.stack ?? error}`);
+    return false;
+  }
+}
+
 function expectParsedOrCoded(fn, allowed, context) {
   try {
     fn();
@@ -142,14 +155,7 @@ describe(`parser fuzzing (seed ${fuzzSeed}; set FUZZ_SEED to reproduce)`, () => 
     let loaded = 0;
     for (let i = 0; i < Math.min(300, CASES); i++) {
       writeFileSync(join(dir, 'model.safetensors'), mutateBytes(tinyWeights, r, headerEnd));
-      try {
-        const model = await AlbertModel.fromPretrained(dir);
-        await model.forward({ inputIds: [[2, 5, 9, 3]] });
-        model.dispose();
-        loaded++;
-      } catch (error) {
-        assert.ok(isAlbertNodeError(error), `case ${i}: uncoded error ${error?.stack ?? error}`);
-      }
+      if (await loadsOrRefusesCoded(dir, `case ${i}`)) loaded++;
     }
     t.diagnostic(`${loaded} of ${Math.min(300, CASES)} mutated checkpoints loaded and ran; the rest were refused with coded errors`);
   });
@@ -409,14 +415,7 @@ describe(`TensorFlow checkpoint index fuzzing (seed ${fuzzSeed}; ${TF_INDEXES.le
         if ((o.dtype === DT.HALF || o.dtype === DT.BFLOAT16) && o.shape === undefined && victim.shape.length) o.shape = [...victim.shape.slice(0, -1), victim.shape.at(-1) * 2];
       }
       writeTfCheckpoint(join(dir, 'model.ckpt'), tensors, { overrides, blockSize: r.pick([Infinity, 500]), snappy: r.next() < 0.5 });
-      try {
-        const model = await AlbertModel.fromPretrained(dir);
-        await model.forward({ inputIds: [[2, 5, 9, 3]] });
-        model.dispose();
-        loaded++;
-      } catch (error) {
-        assert.ok(isAlbertNodeError(error), `case ${i} (${JSON.stringify(overrides)}): uncoded error ${error?.stack ?? error}`);
-      }
+      if (await loadsOrRefusesCoded(dir, `case ${i} (${JSON.stringify(overrides)})`)) loaded++;
     }
     t.diagnostic(`${loaded} of ${count} lying checkpoints loaded and ran; the rest were refused with coded errors`);
   });

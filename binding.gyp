@@ -5,7 +5,7 @@
       "sources": ["<!@(node native/sources.js)"],
       "include_dirs": ["native/core", "native/addon"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api_except"],
-      "defines": ["NAPI_VERSION=8", "NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED"],
+      "defines": ["NAPI_VERSION=8", "NODE_API_NO_EXTERNAL_BUFFERS_ALLOWED", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"],
       "cflags_cc": ["-O3", "-Wall", "-Wextra", "-fvisibility=hidden"],
       "cflags_cc!": ["-O2"],
       "xcode_settings": {

@@ -61,3 +61,16 @@ describe('WorkerPool', () => {
     await assert.rejects(pool.run(texts), { code: ErrorCodes.DISPOSED });
   });
 });
+
+describe('WorkerPool teardown', () => {
+  it('closing pools while their tasks run never aborts the process (settling into a terminating worker is dropped)', async () => {
+    const rows = Array.from({ length: 200 }, (_, i) => `row ${i} ${'a quick test '.repeat(1 + (i % 7))}`);
+    for (let i = 0; i < 15; i++) {
+      const pool = await WorkerPool.create({ task: 'text-classification', model: seqcls, size: 2 });
+      const runs = [pool.run(rows), pool.run(rows)].map((p) => p.then(() => 'done', (e) => e.code));
+      await new Promise((resolve) => setTimeout(resolve, i % 5));
+      await pool.close();
+      for (const outcome of await Promise.all(runs)) assert.ok(outcome === 'done' || outcome === ErrorCodes.DISPOSED, String(outcome));
+    }
+  });
+});

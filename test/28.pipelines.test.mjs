@@ -111,6 +111,34 @@ describe('fill-mask', () => {
       assert.equal(list.length, 2);
       for (const c of list) assert.ok(c.sequence.includes('[MASK]') && c.sequence.includes('[CLS]'));
     }
+    // targets: only those tokens, ranked among themselves, scores still the softmax over the whole vocabulary.
+    const picked = [order[10], order[3], order[50]];
+    const [targeted] = await unmasker(text, { targets: picked.map((id) => tokenizer.idToToken(id)), topK: 10 });
+    assert.deepEqual(targeted.map((c) => c.token), [order[3], order[10], order[50]]);
+    targeted.forEach((c) => assert.ok(Math.abs(c.score - probabilities[c.token]) <= TOLERANCE));
+    const [[best]] = await unmasker(text, { targets: tokenizer.idToToken(order[20]) });
+    assert.equal(best.token, order[20]);
+    unmasker.dispose();
+  });
+  it('a target outside the vocabulary stands for its first token, with a warning; no usable target is an error', async () => {
+    const unmasker = await pipeline('fill-mask', fixture('models', 'albert-tiny-pretraining'));
+    const tokenizer = unmasker.tokenizer;
+    const word = 'Paris';
+    assert.equal(tokenizer.tokenToId(word), undefined);
+    const first = tokenizer.encode(word, { addSpecialTokens: false }).ids[0];
+    const warnings = [];
+    const onWarning = (w) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const [candidates] = await unmasker('The capital of France is [MASK].', { targets: [word, tokenizer.idToToken(first)] });
+      assert.deepEqual(candidates.map((c) => c.token), [first]);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(warnings.some((m) => m.includes('"Paris"') && m.includes(JSON.stringify(tokenizer.idToToken(first)))), warnings.join('; '));
+    } finally {
+      process.off('warning', onWarning);
+    }
+    await assert.rejects(unmasker('a [MASK]', { targets: [] }), { code: 'ERR_ALBERT_INVALID_INPUT', message: /targets/ });
+    await assert.rejects(unmasker('a [MASK]', { targets: [7] }), { code: 'ERR_ALBERT_INVALID_INPUT', message: /targets/ });
     unmasker.dispose();
   });
   it('a text without a mask, a bad topK or a cancelled run is a coded error', async () => {

@@ -160,6 +160,11 @@ describe('albert-node CLI', () => {
     const { lines: json } = ok(['fill-mask', '-m', models.fillMask, '-q', '-'], { input: `{"id":"x","text":"a ${mask} b"}\n` });
     assert.equal(json[0].id, 'x');
     assert.deepEqual(json[0].candidates, plain(await unmasker(`a ${mask} b`)));
+    // --targets: the candidates among those tokens only.
+    const tokens = (await unmasker(`a ${mask} b`, { topK: 4 }))[0].slice(1).map((c) => unmasker.tokenizer.idToToken(c.token));
+    const { lines: targeted } = ok(['fill-mask', '-m', models.fillMask, '-q', '--targets', tokens.join(',')], { input: `a ${mask} b\n` });
+    assert.deepEqual(targeted[0].candidates, plain(await unmasker(`a ${mask} b`, { targets: tokens })));
+    assert.deepEqual(targeted[0].candidates[0].map((c) => unmasker.tokenizer.idToToken(c.token)), tokens);
     unmasker.dispose();
   });
 
@@ -351,7 +356,7 @@ describe('albert-node CLI', () => {
     const expected = {
       embed: [...common, ...model, ...text, '--field-pair', '--truncation', '--pooling', '--normalize'],
       classify: [...common, ...model, ...text, '--field-pair', '--truncation', '--top-k', '--function'],
-      'fill-mask': [...common, ...model, ...text, '--truncation', '--top-k'],
+      'fill-mask': [...common, ...model, ...text, '--truncation', '--top-k', '--targets'],
       ner: [...common, ...model, ...text, '--truncation', '--aggregation', '--ignore-labels'],
       qa: [...common, ...model, '--question-field', '--context-field', '--top-k', '--doc-stride', '--max-answer-len', '--max-question-len', '--handle-impossible'],
       tokenize: [...common, ...text, '--field-pair', '--max-length', '--truncation', '--no-special-tokens', '--offsets'],

@@ -249,6 +249,15 @@ export const OPTIONS: readonly OptionSpec[] = [
   },
   { name: 'top-k', type: 'string', arg: 'N', default: '5', only: ['fill-mask'], group: 'command', help: 'candidates per mask token' },
   {
+    name: 'targets',
+    type: 'string',
+    arg: 'LIST',
+    default: 'the whole vocabulary',
+    only: ['fill-mask'],
+    group: 'command',
+    help: 'comma-separated candidate tokens (vocabulary entries such as ▁paris; other words count as their first token)',
+  },
+  {
     name: 'aggregation',
     type: 'string',
     arg: 'STRATEGY',

@@ -38,6 +38,8 @@ export interface JobOptions {
   // classify, fill-mask, qa
   topK?: number | null;
   functionToApply: 'auto' | 'softmax' | 'sigmoid' | 'none';
+  // fill-mask
+  targets?: string[];
   // ner
   aggregation: 'none' | 'simple' | 'first' | 'average' | 'max';
   ignoreLabels: string[];
@@ -231,7 +233,7 @@ export async function createJob(command: CommandName, o: JobOptions): Promise<Jo
       payload = (result) => ({ labels: result });
       break;
     case 'fill-mask':
-      runOptions = { ...common, topK: o.topK, maxLength: o.maxLength };
+      runOptions = { ...common, topK: o.topK, maxLength: o.maxLength, targets: o.targets };
       toInput = (row) => checkLength(textOf(row, o.field, true, '--field'));
       payload = (result) => ({ candidates: result });
       break;

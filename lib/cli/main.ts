@@ -147,6 +147,7 @@ function validate(command: CommandName, values: Parsed['values'], files: string[
 
   const truncation = str('truncation');
   const ignore = str('ignore-labels');
+  const targets = str('targets');
   const intervalText = str('progress-interval');
   const interval = intervalText === undefined ? 5 : Number(intervalText);
   if (!(interval > 0) || !Number.isFinite(interval)) throw new UsageError(`--progress-interval must be a number of seconds > 0 (got ${JSON.stringify(intervalText)})`);
@@ -175,6 +176,7 @@ function validate(command: CommandName, values: Parsed['values'], files: string[
     functionToApply: (str('function') ?? 'auto') as JobOptions['functionToApply'],
     aggregation: (str('aggregation') ?? 'none') as JobOptions['aggregation'],
     ignoreLabels: ignore === undefined ? ['O'] : ignore.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+    targets: targets === undefined ? undefined : targets.split(',').filter((s) => s.length > 0),
     docStride: integer(values, 'doc-stride', 0),
     maxAnswerLen: integer(values, 'max-answer-len', 1),
     maxQuestionLen: integer(values, 'max-question-len', 1),

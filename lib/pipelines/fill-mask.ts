@@ -4,6 +4,7 @@
  */
 import { albertError, ErrorCodes } from '../errors';
 import { AlbertForMaskedLM } from '../heads';
+import type { Tokenizer } from '../tokenizer';
 import {
   asList,
   batching,
@@ -24,6 +25,13 @@ export interface FillMaskOptions extends PipelineRunOptions {
   topK?: number;
   /** Longer texts are truncated to this many tokens (default: max_position_embeddings); a mask cut off is an error. */
   maxLength?: number;
+  /**
+   * Only these tokens are candidates (Hugging Face's `targets`). Each is looked up in the vocabulary as written
+   * (a SentencePiece piece such as `▁paris`); one that is not a vocabulary entry is tokenized and its first
+   * token used instead, with a process warning naming the replacement. Scores stay the softmax over the whole
+   * vocabulary, and at most `targets.length` candidates are returned.
+   */
+  targets?: string | readonly string[];
 }
 
 export interface FillMaskCandidate {
@@ -59,7 +67,8 @@ export async function fillMask(folder: string, options: PipelineLoadOptions = {}
   const maskToken = tokenizer.specialTokens.mask!.token;
   const run = async (input: string | readonly string[], runOptions: FillMaskOptions = {}) => {
     const { items, single } = asList(input, isText, 'a text');
-    const topK = checkTopK(runOptions.topK, 5, model.config.vocab_size);
+    const targetIds = runOptions.targets === undefined ? undefined : resolveTargets(tokenizer, runOptions.targets);
+    const topK = checkTopK(runOptions.topK, 5, targetIds?.length ?? model.config.vocab_size);
     const maxLength = runOptions.maxLength ?? model.config.max_position_embeddings;
     const encoded = items.map((text, i) => {
       const { ids, typeIds } = tokenizer.encode(text, { maxLength, truncation: true });
@@ -80,7 +89,10 @@ export async function fillMask(folder: string, options: PipelineLoadOptions = {}
       const oneMask = e.positions.length === 1;
       return e.positions.map((position, m) => {
         const probabilities = softmax(logits.subarray(m * vocab, (m + 1) * vocab));
-        return topIndices(probabilities, topK).map((token) => {
+        const candidates = targetIds
+          ? topIndices(targetIds.map((id) => probabilities[id]), topK).map((i) => targetIds[i])
+          : topIndices(probabilities, topK);
+        return candidates.map((token) => {
           const filled = e.ids.slice();
           filled[position] = token;
           return {
@@ -95,4 +107,30 @@ export async function fillMask(folder: string, options: PipelineLoadOptions = {}
     return single ? results[0] : results;
   };
   return callable('fill-mask', model, tokenizer, owned, run) as unknown as FillMaskPipeline;
+}
+
+/** Token ids of fill-mask targets, deduplicated in order, as Hugging Face's pipeline resolves them. */
+function resolveTargets(tokenizer: Tokenizer, targets: unknown): number[] {
+  const list = typeof targets === 'string' ? [targets] : targets;
+  if (!Array.isArray(list) || list.some((t) => typeof t !== 'string')) {
+    throw albertError(ErrorCodes.INVALID_INPUT, 'targets must be a string or an array of strings', true);
+  }
+  const ids: number[] = [];
+  for (const target of list as string[]) {
+    let id = tokenizer.tokenToId(target);
+    if (id === undefined) {
+      const pieces = tokenizer.encode(target, { addSpecialTokens: false }).ids;
+      if (pieces.length === 0) {
+        process.emitWarning(`fill-mask target ${JSON.stringify(target)} is not in the vocabulary and tokenizes to nothing: ignored`);
+        continue;
+      }
+      id = pieces[0];
+      process.emitWarning(
+        `fill-mask target ${JSON.stringify(target)} is not in the vocabulary: replaced by its first token ${JSON.stringify(tokenizer.idToToken(id))}`,
+      );
+    }
+    if (!ids.includes(id)) ids.push(id);
+  }
+  if (ids.length === 0) throw albertError(ErrorCodes.INVALID_INPUT, 'targets names no usable token: give at least one');
+  return ids;
 }

@@ -31,10 +31,13 @@ class PackedWeight {
   // Panel p holds columns [p*nr, p*nr+nr) as [k][nr], zero-padded past n.
   const float* panel(int p) const { return f32_.data() + panel_offset(p); }
   const uint16_t* panel16(int p) const { return h16_.data() + panel_offset(p); }
+  // Element offset of panel p in the storage, and the storage itself (for prefetch addresses).
+  size_t panel_offset(int p) const { return size_t(p) * size_t(k_) * size_t(nr_); }
+  const float* f32_data() const { return f32_.data(); }
+  const uint16_t* h16_data() const { return h16_.data(); }
   size_t bytes() const { return f32_.size() * sizeof(float) + h16_.size() * sizeof(uint16_t); }
 
  private:
-  size_t panel_offset(int p) const { return size_t(p) * size_t(k_) * size_t(nr_); }
 
   int n_ = 0;
   int k_ = 0;

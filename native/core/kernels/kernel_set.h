@@ -42,12 +42,12 @@ struct KernelSet {
   // A rows are lda apart. With accumulate=false the tile is overwritten. A non-null epilogue is applied
   // (after accumulation) before the store: pass it with the last depth block only.
   void (*gemm_tile)(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
-                    bool accumulate, const TileEpilogue* epilogue);
+                    bool accumulate, const TileEpilogue* epilogue, const float* next_panel);
   // The same with the panel stored as IEEE half floats / bfloat16, widened to float32 as it is loaded.
   void (*gemm_tile_f16)(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
-                        bool accumulate, const TileEpilogue* epilogue);
+                        bool accumulate, const TileEpilogue* epilogue, const uint16_t* next_panel);
   void (*gemm_tile_bf16)(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
-                         bool accumulate, const TileEpilogue* epilogue);
+                         bool accumulate, const TileEpilogue* epilogue, const uint16_t* next_panel);
 
   // y = LayerNorm(x) over n features (y may alias x).
   void (*layer_norm)(const float* x, float* y, int n, const float* gamma, const float* beta, float eps);

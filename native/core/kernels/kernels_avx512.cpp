@@ -133,7 +133,10 @@ struct PanelBF16 {
 
 template <int kRows, class Panel>
 void gemm_tile_rows(int kc, const float* a, int lda, const typename Panel::T* b, float* c, int ldc, int cols,
-                    bool accumulate, const TileEpilogue* epilogue) {
+                    bool accumulate, const TileEpilogue* epilogue, const typename Panel::T* next_panel) {
+  // Without a next panel the stream stays on b's first row (already cached): no branch in the loop.
+  const char* next = next_panel ? reinterpret_cast<const char*>(next_panel) : reinterpret_cast<const char*>(b);
+  const size_t next_step = next_panel ? sizeof(typename Panel::T) * kNr : 0;
   __m512 acc[kRows][2];
   const float* arow[kRows];
 #pragma GCC unroll 12
@@ -143,11 +146,14 @@ void gemm_tile_rows(int kc, const float* a, int lda, const typename Panel::T* b,
     arow[r] = a + size_t(r) * lda;
   }
   for (int k = 0; k < kc; ++k) {
-    // The first strip over a panel reads it from memory, later strips from L2: ask for the weights 32 panel
-    // rows ahead (the hardware prefetchers stop at each 4 KiB page). A float32 panel row is two cache lines.
+    // Later strips over a panel read it from L2: ask for the weights 32 panel rows (4 KiB of float32) ahead,
+    // as the hardware prefetchers stop at each 4 KiB page. A float32 panel row is two cache lines.
     const char* ahead = reinterpret_cast<const char*>(b + 32 * kNr);
     _mm_prefetch(ahead, _MM_HINT_T0);
     _mm_prefetch(ahead + 64, _MM_HINT_T0);
+    _mm_prefetch(next, _MM_HINT_T1);
+    _mm_prefetch(next + 64, _MM_HINT_T1);  // a float32 row is two lines (for 16-bit rows: the next row)
+    next += next_step;
     __m512 b0 = Panel::lo(b);
     __m512 b1 = Panel::hi(b);
     b += kNr;
@@ -193,34 +199,34 @@ void gemm_tile_rows(int kc, const float* a, int lda, const typename Panel::T* b,
 
 template <class Panel>
 void gemm_tile_any(int kc, const float* a, int lda, const typename Panel::T* b, float* c, int ldc, int rows, int cols,
-                   bool accumulate, const TileEpilogue* epilogue) {
+                   bool accumulate, const TileEpilogue* epilogue, const typename Panel::T* next_panel) {
   switch (rows) {
-    case 1: gemm_tile_rows<1, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 2: gemm_tile_rows<2, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 3: gemm_tile_rows<3, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 4: gemm_tile_rows<4, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 5: gemm_tile_rows<5, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 6: gemm_tile_rows<6, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 7: gemm_tile_rows<7, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 8: gemm_tile_rows<8, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 9: gemm_tile_rows<9, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 10: gemm_tile_rows<10, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    case 11: gemm_tile_rows<11, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
-    default: gemm_tile_rows<12, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue); break;
+    case 1: gemm_tile_rows<1, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 2: gemm_tile_rows<2, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 3: gemm_tile_rows<3, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 4: gemm_tile_rows<4, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 5: gemm_tile_rows<5, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 6: gemm_tile_rows<6, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 7: gemm_tile_rows<7, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 8: gemm_tile_rows<8, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 9: gemm_tile_rows<9, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 10: gemm_tile_rows<10, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    case 11: gemm_tile_rows<11, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
+    default: gemm_tile_rows<12, Panel>(kc, a, lda, b, c, ldc, cols, accumulate, epilogue, next_panel); break;
   }
 }
 
 void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
-               bool accumulate, const TileEpilogue* epilogue) {
-  gemm_tile_any<PanelF32>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+               bool accumulate, const TileEpilogue* epilogue, const float* next_panel) {
+  gemm_tile_any<PanelF32>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue, next_panel);
 }
 void gemm_tile_f16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
-                   bool accumulate, const TileEpilogue* epilogue) {
-  gemm_tile_any<PanelF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+                   bool accumulate, const TileEpilogue* epilogue, const uint16_t* next_panel) {
+  gemm_tile_any<PanelF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue, next_panel);
 }
 void gemm_tile_bf16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
-                    bool accumulate, const TileEpilogue* epilogue) {
-  gemm_tile_any<PanelBF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
+                    bool accumulate, const TileEpilogue* epilogue, const uint16_t* next_panel) {
+  gemm_tile_any<PanelBF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue, next_panel);
 }
 
 void layer_norm(const float* x, float* y, int n, const float* gamma, const float* beta, float eps) {

@@ -44,15 +44,15 @@ void gemm_tile_t(int kc, const float* a, int lda, const T* b, float* c, int ldc,
 }
 
 void gemm_tile(int kc, const float* a, int lda, const float* b, float* c, int ldc, int rows, int cols,
-               bool accumulate, const TileEpilogue* epilogue) {
+               bool accumulate, const TileEpilogue* epilogue, const float* /*next_panel: no prefetch in the portable path*/) {
   gemm_tile_t<LoadF32>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
 }
 void gemm_tile_f16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
-                   bool accumulate, const TileEpilogue* epilogue) {
+                   bool accumulate, const TileEpilogue* epilogue, const uint16_t* /*next_panel: no prefetch in the portable path*/) {
   gemm_tile_t<LoadF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
 }
 void gemm_tile_bf16(int kc, const float* a, int lda, const uint16_t* b, float* c, int ldc, int rows, int cols,
-                    bool accumulate, const TileEpilogue* epilogue) {
+                    bool accumulate, const TileEpilogue* epilogue, const uint16_t* /*next_panel: no prefetch in the portable path*/) {
   gemm_tile_t<LoadBF16>(kc, a, lda, b, c, ldc, rows, cols, accumulate, epilogue);
 }
 

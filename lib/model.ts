@@ -229,6 +229,15 @@ export interface ForwardManyOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * forwardMany's options plus a hook for the pipelines (not exported from the package): each sequence's output
+ * goes to `onSequence` as its batch finishes instead of into the returned array, so a pooled job never holds
+ * every token's states of all its sequences at once.
+ */
+export interface StreamingForwardManyOptions extends ForwardManyOptions {
+  onSequence?: (index: number, output: SequenceOutput) => void;
+}
+
 export interface SequenceOutput {
   /** [length, hidden_size]: a view into the batch's output (no copy); absent when not asked for. */
   lastHiddenState?: Tensor<'float32'>;
@@ -555,6 +564,7 @@ export class AlbertModel {
    * `tokenBudget` tokens (no padding), and returns one output per sequence in input order.
    */
   async forwardMany(sequences: readonly SequenceInput[], options: ForwardManyOptions = {}): Promise<SequenceOutput[]> {
+    const onSequence = (options as StreamingForwardManyOptions).onSequence;
     this.#requireNative();
     if (!Array.isArray(sequences)) {
       throw albertError(ErrorCodes.INVALID_INPUT, `forwardMany() needs an array of sequences (got ${describe(sequences)})`, true);
@@ -617,7 +627,8 @@ export class AlbertModel {
           const rows = out.predictionLogits.data.subarray(predictionStart[b] * vocab, predictionStart[b + 1] * vocab);
           result.predictionLogits = new Tensor('float32', rows, [predictionStart[b + 1] - predictionStart[b], vocab]);
         }
-        results[index] = result;
+        if (onSequence) onSequence(index, result);
+        else results[index] = result;
       });
       done += batch.length;
       onProgress?.(done, items.length);

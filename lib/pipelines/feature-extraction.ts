@@ -3,7 +3,7 @@
  * optionally L2-normalized. Texts run through forwardMany (length-bucketed batches, no padding computed).
  */
 import { albertError, ErrorCodes } from '../errors';
-import { AlbertModel } from '../model';
+import { AlbertModel, type SequenceOutput, type StreamingForwardManyOptions } from '../model';
 import { Tensor } from '../tensor';
 import {
   asList,
@@ -52,28 +52,32 @@ export async function featureExtraction(folder: string, options: PipelineLoadOpt
       throw albertError(ErrorCodes.INVALID_INPUT, `pooling 'pooler' needs pooler weights, and ${folder} has none: use 'cls' or 'mean'`);
     }
     const { items } = asList(input, isTextInput, 'a text or { text, textPair }');
-    const outputs = await model.forwardMany(items.map(toSequence), {
+    const hidden = model.config.hidden_size;
+    const forwardOptions = {
       ...batching(runOptions),
       tokenizer,
       maxLength,
       outputs: { lastHiddenState: pooling !== 'pooler', poolerOutput: pooling === 'pooler' },
-    });
-    const hidden = model.config.hidden_size;
+    };
     if (pooling === 'none') {
+      const outputs = await model.forwardMany(items.map(toSequence), forwardOptions);
       return outputs.map((o) => {
         const states = o.lastHiddenState!;
         if (normalize) for (let t = 0; t < states.dims[0]; t++) l2normalize(states.data.subarray(t * hidden, (t + 1) * hidden));
         return states;
       });
     }
+    // Pooled as each batch finishes: the token states of one batch at a time, not of every text, are in memory.
     const embeddings = Tensor.zeros('float32', [items.length, hidden]);
-    outputs.forEach((o, i) => {
+    const onSequence = (i: number, o: SequenceOutput) => {
       const row = embeddings.data.subarray(i * hidden, (i + 1) * hidden);
       if (pooling === 'pooler') row.set(o.poolerOutput!.data);
       else if (pooling === 'cls') row.set(o.lastHiddenState!.data.subarray(0, hidden));
       else meanOfRows(o.lastHiddenState!.data, hidden, row);
       if (normalize) l2normalize(row);
-    });
+    };
+    const streaming: StreamingForwardManyOptions = { ...forwardOptions, onSequence };
+    await model.forwardMany(items.map(toSequence), streaming);
     return embeddings;
   };
   return callable('feature-extraction', model, tokenizer, owned, run) as unknown as FeatureExtractionPipeline;

@@ -26,12 +26,35 @@ struct PackedRows {
   int ld;
 };
 
+int packed_ld(int kc) { return (kc + 15) / 16 * 16 + 16; }
+
 PackedRows pack_rows(const float* a, int lda, int rows, int k0, int kc) {
   thread_local AlignedBuffer<float> buffer;
-  const int ld = (kc + 15) / 16 * 16 + 16;
+  const int ld = packed_ld(kc);
   buffer.ensure(size_t(rows) * size_t(ld));
   for (int r = 0; r < rows; ++r) std::memcpy(buffer.data() + size_t(r) * ld, a + size_t(r) * lda + k0, sizeof(float) * size_t(kc));
   return {buffer.data(), ld};
+}
+
+// All of A's depth slices for one row block, packed once and read by every thread: when the columns are split,
+// each piece would otherwise copy the same rows again (a 128-token FFN output GEMM: 1.5 MiB per piece).
+// Slice d holds rows x ld floats at d * rows * ld.
+const float* pack_all_slices(Executor& team, const float* a, int lda, int rows, int k, int depth) {
+  thread_local AlignedBuffer<float> buffer;
+  const int ld = packed_ld(depth);
+  const int slices = (k + depth - 1) / depth;
+  buffer.ensure(size_t(slices) * size_t(rows) * size_t(ld));
+  float* dst = buffer.data();
+  team.parallel_for(rows, [&](int64_t begin, int64_t end, int) {
+    for (int64_t r = begin; r < end; ++r) {
+      for (int d = 0; d < slices; ++d) {
+        const int k0 = d * depth;
+        std::memcpy(dst + (size_t(d) * size_t(rows) + size_t(r)) * ld, a + size_t(r) * lda + k0,
+                    sizeof(float) * size_t(std::min(depth, k - k0)));
+      }
+    }
+  });
+  return dst;
 }
 
 inline void prefetch_rows(const float* p, int ld, int rows, int cols) {
@@ -112,6 +135,9 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
     }
   };
 
+  const float* prepacked = split_columns && row_blocks == 1 ? pack_all_slices(team, a, lda, m, k, depth) : nullptr;
+  const int prepacked_ld = packed_ld(depth);
+
   // With split columns no piece owns whole rows: the rows are normalized after all pieces finish.
   auto run_block = [&](int row_begin, int row_end, int panel_begin, int panel_end, bool owns_rows) {
     for (int rb = row_begin; rb < row_end; rb += kRowBlock) {
@@ -120,7 +146,9 @@ void gemm(Executor& team, const KernelSet& kernels, int m, const float* a, int l
         const int kc = std::min(depth, k - k0);
         const bool first = k0 == 0;
         const bool last = k0 + kc == k;
-        const PackedRows packed = pack_rows(a + size_t(rb) * lda, lda, rb_end - rb, k0, kc);
+        const PackedRows packed =
+            prepacked ? PackedRows{prepacked + size_t(k0 / depth) * size_t(m) * prepacked_ld, prepacked_ld}
+                      : pack_rows(a + size_t(rb) * lda, lda, rb_end - rb, k0, kc);
         const size_t depth_offset = size_t(k0) * nr;
         // Rows are spread evenly over the strips (128 rows: 18 x 6 + 4 x 5, not 21 x 6 + 2): a thin tail
         // strip has too few accumulators to hide the FMA latency and would cost nearly a full strip. Full

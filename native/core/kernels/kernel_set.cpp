@@ -17,10 +17,4 @@ const KernelSet& kernel_set(Isa isa) {
   return *set;
 }
 
-int64_t attention_scratch_floats(int length, int head_dim) {
-  // Keys transposed [head_dim][length rounded up to 16] plus one row of scores, both padded.
-  int64_t padded = (int64_t(length) + 15) / 16 * 16;
-  return padded * head_dim + padded + 64;
-}
-
 }  // namespace albert

@@ -10,21 +10,6 @@
 
 namespace albert {
 
-struct AttentionArgs {
-  const float* q;      // row i of the sequence at q + i * ld_qkv (head's columns already offset)
-  const float* k;
-  const float* v;
-  int ld_qkv;          // row stride of q, k and v
-  float* out;          // row i at out + i * ld_out
-  int ld_out;
-  int length;          // tokens in the sequence (all of them are valid keys)
-  int query_begin;     // rows [query_begin, query_end) of the sequence are computed
-  int query_end;
-  int head_dim;
-  float scale;         // 1 / sqrt(head_dim)
-  float* scratch;      // attention_scratch_floats(length, head_dim) floats, 64-byte aligned
-};
-
 // Applied to a finished GEMM tile in registers, before its only store: c = act(c + bias + residual).
 struct TileEpilogue {
   const float* bias = nullptr;      // at the tile's first column, or null
@@ -52,16 +37,14 @@ struct KernelSet {
   // y = LayerNorm(x) over n features (y may alias x).
   void (*layer_norm)(const float* x, float* y, int n, const float* gamma, const float* beta, float eps);
 
-  // Softmax attention for a block of query rows of one (sequence, head).
-  void (*attention)(const AttentionArgs& args);
+  // x[0, n) = softmax(scale * x[0, n)) for n >= 1 (the attention probabilities of one query row).
+  void (*softmax)(float* x, int n, float scale);
 
   // x[i] = tanh(x[i]).
   void (*tanh_inplace)(float* x, int n);
 };
 
 const KernelSet& kernel_set(Isa isa);
-// Floats of scratch one attention call needs (per thread).
-int64_t attention_scratch_floats(int length, int head_dim);
 
 // Defined by each ISA's translation unit.
 const KernelSet& generic_kernels();

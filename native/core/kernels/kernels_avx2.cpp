@@ -291,112 +291,32 @@ void layer_norm(const float* x, float* y, int n, const float* gamma, const float
   }
 }
 
-// scores[j] = scale * q . k_j for j in [0, padded), from keys transposed into kt[head_dim][padded].
-void attention_scores(const float* q, const float* kt, int padded, int head_dim, float scale, float* scores) {
-  int j = 0;
-  for (; j + 32 <= padded; j += 32) {
-    __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps(), s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
-    const float* kcol = kt + j;
-    for (int d = 0; d < head_dim; ++d, kcol += padded) {
-      __m256 qd = _mm256_broadcast_ss(q + d);
-      s0 = _mm256_fmadd_ps(qd, _mm256_load_ps(kcol), s0);
-      s1 = _mm256_fmadd_ps(qd, _mm256_load_ps(kcol + 8), s1);
-      s2 = _mm256_fmadd_ps(qd, _mm256_load_ps(kcol + 16), s2);
-      s3 = _mm256_fmadd_ps(qd, _mm256_load_ps(kcol + 24), s3);
-    }
-    __m256 vs = _mm256_set1_ps(scale);
-    _mm256_store_ps(scores + j, _mm256_mul_ps(s0, vs));
-    _mm256_store_ps(scores + j + 8, _mm256_mul_ps(s1, vs));
-    _mm256_store_ps(scores + j + 16, _mm256_mul_ps(s2, vs));
-    _mm256_store_ps(scores + j + 24, _mm256_mul_ps(s3, vs));
+void softmax(float* x, int n, float scale) {
+  const int full = n & ~7;
+  const __m256i tail = tail_mask(n - full);
+  const __m256 vscale = _mm256_set1_ps(scale);
+  const __m256 lowest = _mm256_set1_ps(-INFINITY);
+  __m256 vmax = lowest;
+  for (int j = 0; j < full; j += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + j));
+  // Masked-off lanes load as 0: blend them to -inf so they never win the max.
+  if (full < n) vmax = _mm256_max_ps(vmax, _mm256_blendv_ps(lowest, _mm256_maskload_ps(x + full, tail), _mm256_castsi256_ps(tail)));
+  // max(scale * x) = scale * max(x), as scale > 0.
+  const __m256 max_score = _mm256_set1_ps(hmax(vmax) * scale);
+  __m256 vsum = _mm256_setzero_ps();
+  for (int j = 0; j < full; j += 8) {
+    __m256 e = exp_ps(_mm256_fmsub_ps(_mm256_loadu_ps(x + j), vscale, max_score));
+    _mm256_storeu_ps(x + j, e);
+    vsum = _mm256_add_ps(vsum, e);
   }
-  for (; j < padded; j += 8) {
-    __m256 s0 = _mm256_setzero_ps();
-    const float* kcol = kt + j;
-    for (int d = 0; d < head_dim; ++d, kcol += padded) {
-      s0 = _mm256_fmadd_ps(_mm256_broadcast_ss(q + d), _mm256_load_ps(kcol), s0);
-    }
-    _mm256_store_ps(scores + j, _mm256_mul_ps(s0, _mm256_set1_ps(scale)));
+  if (full < n) {
+    __m256 e = exp_ps(_mm256_fmsub_ps(_mm256_maskload_ps(x + full, tail), vscale, max_score));
+    e = _mm256_and_ps(e, _mm256_castsi256_ps(tail));
+    _mm256_maskstore_ps(x + full, tail, e);
+    vsum = _mm256_add_ps(vsum, e);
   }
-}
-
-// out[0, width) = sum_j p_j v_j[0, width) for up to 64 columns at a time.
-// kFull: width is exactly 8 * kVectors (masked loads and stores are slow on some CPUs; avoid them).
-template <int kVectors, bool kFull>
-void attention_weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
-  __m256 acc[kVectors];
-  for (int c = 0; c < kVectors; ++c) acc[c] = _mm256_setzero_ps();
-  __m256i tail = tail_mask(width - (kVectors - 1) * 8);
-  for (int j = 0; j < length; ++j) {
-    __m256 pj = _mm256_broadcast_ss(p + j);
-    const float* vrow = v + size_t(j) * ld;
-    for (int c = 0; c < kVectors - 1; ++c) acc[c] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vrow + 8 * c), acc[c]);
-    __m256 last = kFull ? _mm256_loadu_ps(vrow + 8 * (kVectors - 1)) : _mm256_maskload_ps(vrow + 8 * (kVectors - 1), tail);
-    acc[kVectors - 1] = _mm256_fmadd_ps(pj, last, acc[kVectors - 1]);
-  }
-  for (int c = 0; c < kVectors - 1; ++c) _mm256_storeu_ps(out + 8 * c, acc[c]);
-  if (kFull) {
-    _mm256_storeu_ps(out + 8 * (kVectors - 1), acc[kVectors - 1]);
-  } else {
-    _mm256_maskstore_ps(out + 8 * (kVectors - 1), tail, acc[kVectors - 1]);
-  }
-}
-
-template <int kVectors>
-void weighted_sum_block(const float* p, const float* v, int ld, int length, int width, float* out) {
-  if (width == 8 * kVectors) {
-    attention_weighted_sum<kVectors, true>(p, v, ld, length, width, out);
-  } else {
-    attention_weighted_sum<kVectors, false>(p, v, ld, length, width, out);
-  }
-}
-
-void weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
-  for (int c0 = 0; c0 < width; c0 += 64) {
-    int w = std::min(64, width - c0);
-    switch ((w + 7) / 8) {
-      case 1: weighted_sum_block<1>(p, v + c0, ld, length, w, out + c0); break;
-      case 2: weighted_sum_block<2>(p, v + c0, ld, length, w, out + c0); break;
-      case 3: weighted_sum_block<3>(p, v + c0, ld, length, w, out + c0); break;
-      case 4: weighted_sum_block<4>(p, v + c0, ld, length, w, out + c0); break;
-      case 5: weighted_sum_block<5>(p, v + c0, ld, length, w, out + c0); break;
-      case 6: weighted_sum_block<6>(p, v + c0, ld, length, w, out + c0); break;
-      case 7: weighted_sum_block<7>(p, v + c0, ld, length, w, out + c0); break;
-      default: weighted_sum_block<8>(p, v + c0, ld, length, w, out + c0); break;
-    }
-  }
-}
-
-void attention(const AttentionArgs& p) {
-  const int length = p.length;
-  const int padded = (length + 7) / 8 * 8;
-  float* kt = p.scratch;
-  float* scores = kt + size_t(padded) * p.head_dim;
-  for (int j = 0; j < length; ++j) {
-    const float* krow = p.k + size_t(j) * p.ld_qkv;
-    for (int d = 0; d < p.head_dim; ++d) kt[size_t(d) * padded + j] = krow[d];
-  }
-  for (int d = 0; d < p.head_dim; ++d) {
-    for (int j = length; j < padded; ++j) kt[size_t(d) * padded + j] = 0.0f;
-  }
-  for (int i = p.query_begin; i < p.query_end; ++i) {
-    attention_scores(p.q + size_t(i) * p.ld_qkv, kt, padded, p.head_dim, p.scale, scores);
-    for (int j = length; j < padded; ++j) scores[j] = -INFINITY;
-    __m256 vmax = _mm256_set1_ps(-INFINITY);
-    for (int j = 0; j < padded; j += 8) vmax = _mm256_max_ps(vmax, _mm256_load_ps(scores + j));
-    __m256 max_score = _mm256_set1_ps(hmax(vmax));
-    __m256 vsum = _mm256_setzero_ps();
-    for (int j = 0; j < padded; j += 8) {
-      __m256 e = exp_ps(_mm256_sub_ps(_mm256_load_ps(scores + j), max_score));
-      _mm256_store_ps(scores + j, e);
-      vsum = _mm256_add_ps(vsum, e);
-    }
-    float inv = 1.0f / hsum(vsum);
-    for (int j = 0; j < padded; j += 8) {
-      _mm256_store_ps(scores + j, _mm256_mul_ps(_mm256_load_ps(scores + j), _mm256_set1_ps(inv)));
-    }
-    weighted_sum(scores, p.v, p.ld_qkv, length, p.head_dim, p.out + size_t(i) * p.ld_out);
-  }
+  const __m256 inv = _mm256_set1_ps(1.0f / hsum(vsum));
+  for (int j = 0; j < full; j += 8) _mm256_storeu_ps(x + j, _mm256_mul_ps(_mm256_loadu_ps(x + j), inv));
+  if (full < n) _mm256_maskstore_ps(x + full, tail, _mm256_mul_ps(_mm256_maskload_ps(x + full, tail), inv));
 }
 
 void tanh_inplace(float* x, int n) {
@@ -408,7 +328,7 @@ void tanh_inplace(float* x, int n) {
   }
 }
 
-const KernelSet kAvx2 = {Isa::Avx2, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, attention, tanh_inplace};
+const KernelSet kAvx2 = {Isa::Avx2, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, softmax, tanh_inplace};
 
 }  // namespace
 

@@ -250,93 +250,26 @@ void layer_norm(const float* x, float* y, int n, const float* gamma, const float
   }
 }
 
-void attention_scores(const float* q, const float* kt, int padded, int head_dim, float scale, float* scores) {
-  int j = 0;
-  for (; j + 64 <= padded; j += 64) {
-    __m512 s0 = _mm512_setzero_ps(), s1 = _mm512_setzero_ps(), s2 = _mm512_setzero_ps(), s3 = _mm512_setzero_ps();
-    const float* kcol = kt + j;
-    for (int d = 0; d < head_dim; ++d, kcol += padded) {
-      __m512 qd = _mm512_set1_ps(q[d]);
-      s0 = _mm512_fmadd_ps(qd, _mm512_load_ps(kcol), s0);
-      s1 = _mm512_fmadd_ps(qd, _mm512_load_ps(kcol + 16), s1);
-      s2 = _mm512_fmadd_ps(qd, _mm512_load_ps(kcol + 32), s2);
-      s3 = _mm512_fmadd_ps(qd, _mm512_load_ps(kcol + 48), s3);
-    }
-    __m512 vs = _mm512_set1_ps(scale);
-    _mm512_store_ps(scores + j, _mm512_mul_ps(s0, vs));
-    _mm512_store_ps(scores + j + 16, _mm512_mul_ps(s1, vs));
-    _mm512_store_ps(scores + j + 32, _mm512_mul_ps(s2, vs));
-    _mm512_store_ps(scores + j + 48, _mm512_mul_ps(s3, vs));
+void softmax(float* x, int n, float scale) {
+  const __m512 vscale = _mm512_set1_ps(scale);
+  __m512 vmax = _mm512_set1_ps(-INFINITY);
+  for (int j = 0; j < n; j += 16) {
+    const __mmask16 m = tail_mask(std::min(16, n - j));
+    vmax = _mm512_mask_max_ps(vmax, m, vmax, _mm512_maskz_loadu_ps(m, x + j));
   }
-  for (; j < padded; j += 16) {
-    __m512 s0 = _mm512_setzero_ps();
-    const float* kcol = kt + j;
-    for (int d = 0; d < head_dim; ++d, kcol += padded) {
-      s0 = _mm512_fmadd_ps(_mm512_set1_ps(q[d]), _mm512_load_ps(kcol), s0);
-    }
-    _mm512_store_ps(scores + j, _mm512_mul_ps(s0, _mm512_set1_ps(scale)));
+  // max(scale * x) = scale * max(x), as scale > 0.
+  const __m512 max_score = _mm512_set1_ps(_mm512_reduce_max_ps(vmax) * scale);
+  __m512 vsum = _mm512_setzero_ps();
+  for (int j = 0; j < n; j += 16) {
+    const __mmask16 m = tail_mask(std::min(16, n - j));
+    const __m512 e = _mm512_maskz_mov_ps(m, exp_ps(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(m, x + j), vscale, max_score)));
+    _mm512_mask_storeu_ps(x + j, m, e);
+    vsum = _mm512_add_ps(vsum, e);
   }
-}
-
-template <int kVectors>
-void attention_weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
-  __m512 acc[kVectors];
-  for (int c = 0; c < kVectors; ++c) acc[c] = _mm512_setzero_ps();
-  __mmask16 tail = tail_mask(width - (kVectors - 1) * 16);
-  for (int j = 0; j < length; ++j) {
-    __m512 pj = _mm512_set1_ps(p[j]);
-    const float* vrow = v + size_t(j) * ld;
-    for (int c = 0; c < kVectors - 1; ++c) acc[c] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vrow + 16 * c), acc[c]);
-    acc[kVectors - 1] =
-        _mm512_fmadd_ps(pj, _mm512_maskz_loadu_ps(tail, vrow + 16 * (kVectors - 1)), acc[kVectors - 1]);
-  }
-  for (int c = 0; c < kVectors - 1; ++c) _mm512_storeu_ps(out + 16 * c, acc[c]);
-  _mm512_mask_storeu_ps(out + 16 * (kVectors - 1), tail, acc[kVectors - 1]);
-}
-
-void weighted_sum(const float* p, const float* v, int ld, int length, int width, float* out) {
-  for (int c0 = 0; c0 < width; c0 += 128) {
-    int w = std::min(128, width - c0);
-    switch ((w + 15) / 16) {
-      case 1: attention_weighted_sum<1>(p, v + c0, ld, length, w, out + c0); break;
-      case 2: attention_weighted_sum<2>(p, v + c0, ld, length, w, out + c0); break;
-      case 3: attention_weighted_sum<3>(p, v + c0, ld, length, w, out + c0); break;
-      case 4: attention_weighted_sum<4>(p, v + c0, ld, length, w, out + c0); break;
-      case 5: attention_weighted_sum<5>(p, v + c0, ld, length, w, out + c0); break;
-      case 6: attention_weighted_sum<6>(p, v + c0, ld, length, w, out + c0); break;
-      case 7: attention_weighted_sum<7>(p, v + c0, ld, length, w, out + c0); break;
-      default: attention_weighted_sum<8>(p, v + c0, ld, length, w, out + c0); break;
-    }
-  }
-}
-
-void attention(const AttentionArgs& p) {
-  const int length = p.length;
-  const int padded = (length + 15) / 16 * 16;
-  float* kt = p.scratch;
-  float* scores = kt + size_t(padded) * p.head_dim;
-  for (int j = 0; j < length; ++j) {
-    const float* krow = p.k + size_t(j) * p.ld_qkv;
-    for (int d = 0; d < p.head_dim; ++d) kt[size_t(d) * padded + j] = krow[d];
-  }
-  for (int d = 0; d < p.head_dim; ++d) {
-    for (int j = length; j < padded; ++j) kt[size_t(d) * padded + j] = 0.0f;
-  }
-  for (int i = p.query_begin; i < p.query_end; ++i) {
-    attention_scores(p.q + size_t(i) * p.ld_qkv, kt, padded, p.head_dim, p.scale, scores);
-    for (int j = length; j < padded; ++j) scores[j] = -INFINITY;
-    __m512 vmax = _mm512_set1_ps(-INFINITY);
-    for (int j = 0; j < padded; j += 16) vmax = _mm512_max_ps(vmax, _mm512_load_ps(scores + j));
-    __m512 max_score = _mm512_set1_ps(_mm512_reduce_max_ps(vmax));
-    __m512 vsum = _mm512_setzero_ps();
-    for (int j = 0; j < padded; j += 16) {
-      __m512 e = exp_ps(_mm512_sub_ps(_mm512_load_ps(scores + j), max_score));
-      _mm512_store_ps(scores + j, e);
-      vsum = _mm512_add_ps(vsum, e);
-    }
-    __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
-    for (int j = 0; j < padded; j += 16) _mm512_store_ps(scores + j, _mm512_mul_ps(_mm512_load_ps(scores + j), inv));
-    weighted_sum(scores, p.v, p.ld_qkv, length, p.head_dim, p.out + size_t(i) * p.ld_out);
+  const __m512 inv = _mm512_set1_ps(1.0f / _mm512_reduce_add_ps(vsum));
+  for (int j = 0; j < n; j += 16) {
+    const __mmask16 m = tail_mask(std::min(16, n - j));
+    _mm512_mask_storeu_ps(x + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + j), inv));
   }
 }
 
@@ -347,7 +280,7 @@ void tanh_inplace(float* x, int n) {
   }
 }
 
-const KernelSet kAvx512 = {Isa::Avx512, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, attention, tanh_inplace};
+const KernelSet kAvx512 = {Isa::Avx512, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, softmax, tanh_inplace};
 
 }  // namespace
 

@@ -70,39 +70,26 @@ void layer_norm(const float* x, float* y, int n, const float* gamma, const float
   for (int i = 0; i < n; ++i) y[i] = (x[i] - mean) * inv * gamma[i] + beta[i];
 }
 
-void attention(const AttentionArgs& p) {
-  float* scores = p.scratch;
-  for (int i = p.query_begin; i < p.query_end; ++i) {
-    const float* q = p.q + size_t(i) * p.ld_qkv;
-    float max_score = -INFINITY;
-    for (int j = 0; j < p.length; ++j) {
-      const float* k = p.k + size_t(j) * p.ld_qkv;
-      float dot = 0;
-      for (int d = 0; d < p.head_dim; ++d) dot += q[d] * k[d];
-      scores[j] = dot * p.scale;
-      max_score = std::max(max_score, scores[j]);
-    }
-    float sum = 0;
-    for (int j = 0; j < p.length; ++j) {
-      scores[j] = std::exp(scores[j] - max_score);
-      sum += scores[j];
-    }
-    float inv = 1.0f / sum;
-    float* out = p.out + size_t(i) * p.ld_out;
-    for (int d = 0; d < p.head_dim; ++d) out[d] = 0;
-    for (int j = 0; j < p.length; ++j) {
-      const float* v = p.v + size_t(j) * p.ld_qkv;
-      float w = scores[j] * inv;
-      for (int d = 0; d < p.head_dim; ++d) out[d] += w * v[d];
-    }
+void softmax(float* x, int n, float scale) {
+  float max_score = -INFINITY;
+  for (int j = 0; j < n; ++j) {
+    x[j] *= scale;
+    max_score = std::max(max_score, x[j]);
   }
+  float sum = 0;
+  for (int j = 0; j < n; ++j) {
+    x[j] = std::exp(x[j] - max_score);
+    sum += x[j];
+  }
+  const float inv = 1.0f / sum;
+  for (int j = 0; j < n; ++j) x[j] *= inv;
 }
 
 void tanh_inplace(float* x, int n) {
   for (int i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
 }
 
-const KernelSet kGeneric = {Isa::Generic, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, attention, tanh_inplace};
+const KernelSet kGeneric = {Isa::Generic, kMr, kNr, gemm_tile, gemm_tile_f16, gemm_tile_bf16, layer_norm, softmax, tanh_inplace};
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include "dtype.h"
 #include "error.h"
 #include "io/mapped_file.h"
+#include "kernels/attention.h"
 #include "model/token_batch.h"
 #include "runtime/executor.h"
 #include "runtime/thread_pool.h"
@@ -278,7 +279,7 @@ void AlbertModel::run_layer(Executor& exec, const TokenBatch& batch, const Chunk
       args.head_dim = head_dim;
       args.scale = scale;
       args.scratch = scratch;
-      k.attention(args);
+      attention(k, args);
     }
   });
   float* intermediate = ws.work.data();  // Q, K and V are no longer needed
@@ -376,7 +377,7 @@ void AlbertModel::run_chunk(Executor& exec, const TokenBatch& batch, const Chunk
   ws.work.ensure(size_t(n) * size_t(std::max(3 * h, config_.intermediate_size)));
   ws.context.ensure(size_t(n) * h);
   ws.attention.ensure(size_t(n) * h);
-  ws.scratch_per_thread = (attention_scratch_floats(chunk.max_length, config_.head_dim()) + 15) / 16 * 16;
+  ws.scratch_per_thread = (attention_scratch_floats(kernels_, chunk.max_length, config_.head_dim()) + 15) / 16 * 16;
   ws.attention_scratch.ensure(size_t(ws.scratch_per_thread) * size_t(exec.size()));
 
   if (n > 0) embed(exec, batch, chunk, ws);

@@ -9,12 +9,11 @@ namespace {
 
 int64_t round_up(int64_t value, int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 
-// Where the pieces of one call live in its scratch (offsets in floats, each 64-byte aligned).
+// Where the pieces of one call live in its scratch (offsets in floats, each 64-byte aligned; the keys first).
 struct ScratchLayout {
   int key_panels;    // ceil(length / nr): K^T as weight panels [head_dim][nr]
   int value_panels;  // ceil(head_dim / nr): V as weight panels [length][nr]
   int scores_ld;     // key_panels * nr
-  int64_t keys = 0;
   int64_t values;
   int64_t scores;    // mr rows of scores_ld
   int64_t total;
@@ -42,7 +41,7 @@ void attention(const KernelSet& kernels, const AttentionArgs& p) {
   const int nr = kernels.nr;
   const int mr = kernels.mr;
   const ScratchLayout s = layout_for(kernels, length, p.head_dim);
-  float* keys = p.scratch + s.keys;
+  float* keys = p.scratch;
   float* values = p.scratch + s.values;
   float* scores = p.scratch + s.scores;
 

@@ -28,11 +28,18 @@ struct PackedRows {
 
 int packed_ld(int kc) { return (kc + 15) / 16 * 16 + 16; }
 
+// dst row r (ld apart) = a's row r, columns [k0, k0 + kc), for r in [row_begin, row_end).
+void copy_rows(float* dst, int ld, const float* a, int lda, int64_t row_begin, int64_t row_end, int k0, int kc) {
+  for (int64_t r = row_begin; r < row_end; ++r) {
+    std::memcpy(dst + size_t(r) * ld, a + size_t(r) * lda + k0, sizeof(float) * size_t(kc));
+  }
+}
+
 PackedRows pack_rows(const float* a, int lda, int rows, int k0, int kc) {
   thread_local AlignedBuffer<float> buffer;
   const int ld = packed_ld(kc);
   buffer.ensure(size_t(rows) * size_t(ld));
-  for (int r = 0; r < rows; ++r) std::memcpy(buffer.data() + size_t(r) * ld, a + size_t(r) * lda + k0, sizeof(float) * size_t(kc));
+  copy_rows(buffer.data(), ld, a, lda, 0, rows, k0, kc);
   return {buffer.data(), ld};
 }
 
@@ -46,12 +53,9 @@ const float* pack_all_slices(Executor& team, const float* a, int lda, int rows, 
   buffer.ensure(size_t(slices) * size_t(rows) * size_t(ld));
   float* dst = buffer.data();
   team.parallel_for(rows, [&](int64_t begin, int64_t end, int) {
-    for (int64_t r = begin; r < end; ++r) {
-      for (int d = 0; d < slices; ++d) {
-        const int k0 = d * depth;
-        std::memcpy(dst + (size_t(d) * size_t(rows) + size_t(r)) * ld, a + size_t(r) * lda + k0,
-                    sizeof(float) * size_t(std::min(depth, k - k0)));
-      }
+    for (int d = 0; d < slices; ++d) {
+      const int k0 = d * depth;
+      copy_rows(dst + size_t(d) * size_t(rows) * ld, ld, a, lda, begin, end, k0, std::min(depth, k - k0));
     }
   });
   return dst;
